@@ -9,6 +9,7 @@ import { MemMap } from './memmap.js';
 import { PageAllocator } from './page_alloc.js';
 import { PG_hole, PG_reserved } from './page_flags.js';
 import { initZoneLimits } from './watermarks.js';
+import { NR_LRU_LISTS } from './lru.js';
 import { NR_PCP_LISTS, PgData, Zone } from './zone.js';
 
 export interface BootedMachine {
@@ -29,7 +30,7 @@ export function bootMachine(config: MachineConfig): BootedMachine {
   if (!Number.isFinite(firstPfn)) throw new Error('machine has no memory');
   const nrZones = config.nodes.length * MAX_NR_ZONES;
   const headsPerZone = MAX_ORDER * MIGRATE_TYPES + config.cpus * NR_PCP_LISTS;
-  const mem = new MemMap(firstPfn, endPfn, nrZones * headsPerZone);
+  const mem = new MemMap(firstPfn, endPfn, nrZones * headsPerZone + config.nodes.length * NR_LRU_LISTS);
 
   const nodes: PgData[] = config.nodes.map((nc) => {
     const zones: Zone[] = [];
@@ -42,7 +43,9 @@ export function bootMachine(config: MachineConfig): BootedMachine {
       z.pcpHead = mem.allocListHeads(config.cpus * NR_PCP_LISTS);
       zones.push(z);
     }
-    return new PgData(nc.nid, zones);
+    const node = new PgData(nc.nid, zones);
+    node.lruHead = mem.allocListHeads(NR_LRU_LISTS);
+    return node;
   });
   // CPUs spread round-robin over the nodes (cpumask_of_node()).
   for (let cpu = 0; cpu < config.cpus; cpu++) nodes[cpu % nodes.length]!.cpus.push(cpu);

@@ -14,7 +14,7 @@ import {
   gfpMigratetype, gfpZone,
 } from './gfp.js';
 import type { MemMap } from './memmap.js';
-import { PG_buddy, PG_head, PG_lru, PG_movable, PG_pcp, PG_tail } from './page_flags.js';
+import { PG_buddy, PG_head, PG_lru, PG_movable, PG_pcp, PG_tail, ZONE_ID_MASK } from './page_flags.js';
 import type { KmemTraceSink, TraceContext } from './tracepoints.js';
 import { VmEvent, VmEvents, ZoneStat } from './vmstat.js';
 import { NR_PCP_LISTS, NR_PCP_THP_BASE, type PgData, WMARK_HIGH, WMARK_MIN, type Zone, multFrac } from './zone.js';
@@ -81,6 +81,8 @@ export class PageAllocator {
   watermarkBoostFactor: number;
   trace: KmemTraceSink | null = null;
   readonly traceCtx: TraceContext = { comm: 'pagelab', pid: 1, cpu: 0, timeNs: 0 };
+  /** Where trace timestamps come from (the machine's virtual clock), if anywhere. */
+  timeSource: { readonly now: number } | null = null;
   hooks: AllocatorHooks = {};
   /** Every zone by global id (nid * MAX_NR_ZONES + type). */
   readonly zoneById: Zone[] = [];
@@ -496,11 +498,13 @@ export class PageAllocator {
     const slot = pfn - this.mem.pfnBase;
     const mem = this.mem;
     if (this.trace) this.trace.mmPageFree(this.ctx(), pfn, order);
-    const clear = ~(PG_head | PG_tail | PG_lru | PG_movable);
+    // free_pages_prepare(): every page flag goes (the zone id in the top byte stays).
     const n = 1 << order;
     for (let i = 0; i < n; i++) {
-      mem.flags[slot + i]! &= clear;
+      mem.flags[slot + i]! &= ZONE_ID_MASK;
       mem.mapping[slot + i] = 0;
+      mem.mapcount[slot + i] = 0;
+      mem.private[slot + i] = 0;
     }
     mem.refcount[slot] = 0;
     mem.order[slot] = 0;
@@ -797,6 +801,7 @@ export class PageAllocator {
 
   private ctx(): TraceContext {
     this.traceCtx.cpu = this.cpu;
+    if (this.timeSource) this.traceCtx.timeNs = this.timeSource.now;
     return this.traceCtx;
   }
 }

@@ -111,6 +111,8 @@ export class PgData {
   zonelist: Zone[] = [];
   /** CPUs local to the node (cpumask_of_node()). */
   cpus: number[] = [];
+  /** First list-head slot of the node's lruvec lists (lruHead + enum lru_list). */
+  lruHead = -1;
 
   constructor(readonly nid: number, zones: Zone[]) {
     this.zones = zones;

@@ -1,0 +1,99 @@
+/**
+ * The simulated kernel: one booted machine's page allocator plus the state the memory users
+ * share (owners, LRU lists, node counters, the virtual clock). Subsystems (swap, shmem,
+ * reclaim, processes, drivers) hold a reference to it, as kernel code reaches the globals.
+ */
+import type { MachineConfig } from '../machine/config.js';
+import { EventQueue } from '../sim/clock.js';
+import { Prng } from '../sim/prng.js';
+import { bootMachine } from './mm_init.js';
+import type { MemMap } from './memmap.js';
+import { Owners } from './owners.js';
+import type { PageAllocator } from './page_alloc.js';
+import { PG_head, PG_lru } from './page_flags.js';
+import { Counters, NODE_STAT_NAMES, NodeStat } from './vmstat.js';
+import type { PgData, Zone } from './zone.js';
+import { lruDel } from './lru.js';
+
+/** The vm sysctls of the memory users (Documentation/admin-guide/sysctl/vm.rst). */
+export interface VmSysctls {
+  swappiness: number;
+  /** vm.compact_unevictable_allowed (used by compaction). */
+  compactUnevictableAllowed: boolean;
+}
+
+export class Kernel {
+  readonly alloc: PageAllocator;
+  readonly mem: MemMap;
+  readonly clock = new EventQueue();
+  readonly owners = new Owners();
+  /** node_stat_item counters per node (pglist_data.vm_stat). */
+  readonly nodeStats: Counters[];
+  readonly vm: VmSysctls = { swappiness: 60, compactUnevictableAllowed: true };
+  readonly minFreeKbytes: number;
+  /** The seeded stream every stochastic choice inside the model draws from. */
+  readonly prng: Prng;
+
+  constructor(readonly config: MachineConfig, seed = 1) {
+    const booted = bootMachine(config);
+    this.alloc = booted.alloc;
+    this.mem = booted.alloc.mem;
+    this.minFreeKbytes = booted.minFreeKbytes;
+    this.nodeStats = this.alloc.nodes.map(() => new Counters(NODE_STAT_NAMES));
+    this.prng = new Prng(seed);
+    this.alloc.timeSource = this.clock; // trace timestamps are the machine's virtual time
+  }
+
+  get nodes(): PgData[] {
+    return this.alloc.nodes;
+  }
+
+  slot(pfn: number): number {
+    return pfn - this.mem.pfnBase;
+  }
+
+  pfn(slot: number): number {
+    return slot + this.mem.pfnBase;
+  }
+
+  zoneOf(pfn: number): Zone {
+    return this.alloc.zoneOfSlot(pfn - this.mem.pfnBase);
+  }
+
+  nodeOf(pfn: number): PgData {
+    return this.alloc.nodes[this.zoneOf(pfn).nid]!;
+  }
+
+  modNodeStat(pfn: number, item: NodeStat, delta: number): void {
+    this.nodeStats[this.zoneOf(pfn).nid]!.values[item]! += delta;
+  }
+
+  nodeStat(nid: number, item: NodeStat): number {
+    return this.nodeStats[nid]!.values[item]!;
+  }
+
+  /** folio_nr_pages() */
+  nrPages(pfn: number): number {
+    const s = pfn - this.mem.pfnBase;
+    return (this.mem.flags[s]! & PG_head) !== 0 ? 1 << this.mem.order[s]! : 1;
+  }
+
+  /** get_page() / folio_get() */
+  getPage(pfn: number, refs = 1): void {
+    this.mem.refcount[pfn - this.mem.pfnBase]! += refs;
+  }
+
+  /**
+   * put_page() / folio_put(): drop a reference; at zero the folio leaves the LRU if it is still
+   * on one (__page_cache_release) and goes back to the page allocator.
+   */
+  putPage(pfn: number, refs = 1): void {
+    const s = pfn - this.mem.pfnBase;
+    const rc = (this.mem.refcount[s]! -= refs);
+    if (rc > 0) return;
+    if (rc < 0) throw new Error(`put_page: pfn 0x${pfn.toString(16)} refcount went negative`);
+    if ((this.mem.flags[s]! & PG_lru) !== 0) lruDel(this, pfn);
+    const order = (this.mem.flags[s]! & PG_head) !== 0 ? this.mem.order[s]! : 0;
+    this.alloc.freePages(pfn, order);
+  }
+}
