@@ -14,6 +14,8 @@ import { PG_head, PG_lru } from './page_flags.js';
 import { Counters, NODE_STAT_NAMES, NodeStat } from './vmstat.js';
 import type { PgData, Zone } from './zone.js';
 import { lruDel } from './lru.js';
+import type { AddressSpace } from './filemap.js';
+import type { MigrateTraceSink } from './migrate.js';
 
 /** The vm sysctls of the memory users (Documentation/admin-guide/sysctl/vm.rst). */
 export interface VmSysctls {
@@ -33,6 +35,10 @@ export class Kernel {
   readonly minFreeKbytes: number;
   /** The seeded stream every stochastic choice inside the model draws from. */
   readonly prng: Prng;
+  /** The swap cache's address_space (swapper_spaces), once swap is configured. */
+  swapCache: AddressSpace | null = null;
+  /** Sink for mm_migrate_pages, when traced. */
+  migrateTrace: MigrateTraceSink | null = null;
 
   constructor(readonly config: MachineConfig, seed = 1) {
     const booted = bootMachine(config);

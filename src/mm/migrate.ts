@@ -4,11 +4,13 @@
  * migrate_pages() loop and isolation build on these.
  */
 import type { Kernel } from './kernel.js';
-import { type AddressSpace, EAGAIN, type MigrateMode } from './filemap.js';
+import { type AddressSpace, EAGAIN, EBUSY, ENOMEM, MigrateMode } from './filemap.js';
+import { folioPutbackLru, lruAdd } from './lru.js';
 import {
-  PG_active, PG_anon, PG_dirty, PG_mlocked, PG_referenced, PG_swapbacked, PG_swapcache, PG_unevictable,
-  PG_young,
+  PG_active, PG_anon, PG_dirty, PG_isolated, PG_mlocked, PG_movable, PG_referenced, PG_swapbacked, PG_swapcache,
+  PG_unevictable, PG_writeback, PG_young,
 } from './page_flags.js';
+import { NodeStat, VmEvent } from './vmstat.js';
 
 export const MIGRATEPAGE_SUCCESS = 0;
 
@@ -70,4 +72,246 @@ export function migrateFolio(k: Kernel, mapping: AddressSpace | null, dst: numbe
   if (rc !== MIGRATEPAGE_SUCCESS) return rc;
   folioMigrateFlags(k, dst, src);
   return MIGRATEPAGE_SUCCESS;
+}
+
+/** enum migrate_reason (include/linux/migrate_mode.h) with the names mm_migrate_pages prints. */
+export enum MigrateReason {
+  COMPACTION,
+  MEMORY_FAILURE,
+  MEMORY_HOTPLUG,
+  SYSCALL,
+  MEMPOLICY_MBIND,
+  NUMA_MISPLACED,
+  CONTIG_RANGE,
+  LONGTERM_PIN,
+  DEMOTION,
+}
+export const MIGRATE_REASON_NAMES = [
+  'compaction', 'memory_failure', 'memory_hotplug', 'syscall_or_cpuset', 'mempolicy_mbind', 'numa_misplaced',
+  'contig_range', 'longterm_pin', 'demotion',
+] as const;
+export const MIGRATE_MODE_NAMES = ['MIGRATE_ASYNC', 'MIGRATE_SYNC_LIGHT', 'MIGRATE_SYNC', '3'] as const;
+
+/** NR_MAX_MIGRATE_PAGES_RETRY: passes over the list before -EAGAIN failures are final. */
+export const NR_MAX_MIGRATE_PAGES_RETRY = 10;
+
+/** new_page_t / free_page_t: where destination pages come from and go back to. */
+export interface MigrationTarget {
+  /** A free destination page for src, or -1 (-ENOMEM). */
+  getNewPage(src: number): number;
+  /** Give back a destination page that was not used. */
+  putNewPage(dst: number): void;
+}
+
+export interface MigrateStats {
+  nrSucceeded: number;
+  nrFailedPages: number;
+  nrThpSucceeded: number;
+  nrThpFailed: number;
+  nrThpSplit: number;
+}
+
+/** The model's sink for mm_migrate_pages (set by whoever traces). */
+export interface MigrateTraceSink {
+  mmMigratePages(stats: MigrateStats, mode: MigrateMode, reason: MigrateReason): void;
+}
+
+const MIGRATEPAGE_UNMAP = 1;
+const ENOMEM_RC = -ENOMEM;
+const ENOSYS_RC = -38;
+
+/** folio_mapping(): the address_space whose ->migrate_folio applies, or null for plain anon. */
+export function folioMapping(k: Kernel, pfn: number): AddressSpace | null {
+  const s = k.slot(pfn);
+  const flags = k.mem.flags[s]!;
+  if ((flags & PG_swapcache) !== 0) return k.swapCache;
+  if ((flags & PG_anon) !== 0) return null;
+  const owner = k.owners.get(k.mem.mapping[s]!);
+  return owner && 'aops' in owner ? (owner as AddressSpace) : null;
+}
+
+/** fallback_migrate_folio(): for mappings without ->migrate_folio. */
+function fallbackMigrateFolio(k: Kernel, mapping: AddressSpace, dst: number, src: number, mode: MigrateMode): number {
+  if ((k.mem.flags[k.slot(src)]! & PG_dirty) !== 0) {
+    // Sync modes would write the page out first (writeout()); the model reports busy either way.
+    return mode === MigrateMode.SYNC || mode === MigrateMode.SYNC_NO_COPY ? -EAGAIN : -EBUSY;
+  }
+  return migrateFolio(k, mapping, dst, src, mode);
+}
+
+/** move_to_new_folio() */
+function moveToNewFolio(k: Kernel, dst: number, src: number, mode: MigrateMode): number {
+  const s = k.slot(src);
+  if ((k.mem.flags[s]! & PG_movable) !== 0) {
+    const ops = k.owners.get(k.mem.mapping[s]!)?.movableOps;
+    if (!ops) return MIGRATEPAGE_SUCCESS; // the driver let go of it meanwhile (!folio_test_movable)
+    const rc = ops.migratePage(dst, src, mode);
+    if (rc === MIGRATEPAGE_SUCCESS) k.mem.flags[s]! &= ~PG_isolated;
+    return rc;
+  }
+  const mapping = folioMapping(k, src);
+  if (!mapping) return migrateFolio(k, null, dst, src, mode);
+  if (mapping.aops.migrateFolio) return mapping.aops.migrateFolio(k, mapping, dst, src, mode);
+  return fallbackMigrateFolio(k, mapping, dst, src, mode);
+}
+
+/** migrate_folio_done(): the source is done with; drop the isolation reference (frees it). */
+function migrateFolioDone(k: Kernel, src: number): void {
+  const s = k.slot(src);
+  if ((k.mem.flags[s]! & PG_movable) === 0) {
+    const file = (k.mem.flags[s]! & PG_swapbacked) === 0;
+    k.modNodeStat(src, file ? NodeStat.NR_ISOLATED_FILE : NodeStat.NR_ISOLATED_ANON, -k.nrPages(src));
+  }
+  k.mem.flags[s]! &= ~PG_isolated;
+  k.putPage(src);
+}
+
+/**
+ * migrate_pages(): up to NR_MAX_MIGRATE_PAGES_RETRY passes over the isolated folios in
+ * `from`; -EAGAIN retries on the next pass, any other error is final for this call. On
+ * return `from` holds the folios that were not migrated, for the caller to put back.
+ * Returns the number of folios that failed (0 when all moved), or -ENOMEM.
+ */
+export function migratePages(
+  k: Kernel,
+  from: number[],
+  target: MigrationTarget,
+  mode: MigrateMode,
+  reason: MigrateReason,
+  stats: MigrateStats = { nrSucceeded: 0, nrFailedPages: 0, nrThpSucceeded: 0, nrThpFailed: 0, nrThpSplit: 0 },
+): number {
+  const failedForGood: number[] = [];
+  let retry = 1;
+  let nrFailed = 0;
+  let nrRetryPages = 0;
+  let rc = 0;
+  let list = from.splice(0, from.length);
+  outer: for (let pass = 0; pass < NR_MAX_MIGRATE_PAGES_RETRY && retry; pass++) {
+    retry = 0;
+    nrRetryPages = 0;
+    const again: number[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const src = list[i]!;
+      const nr = k.nrPages(src);
+      const isThp = nr > 1;
+      const r = migrateOneFolio(k, src, target, pass > 2, mode);
+      switch (r) {
+        case MIGRATEPAGE_SUCCESS:
+          stats.nrSucceeded += nr;
+          if (isThp) stats.nrThpSucceeded++;
+          break;
+        case -EAGAIN:
+          retry++;
+          nrRetryPages += nr;
+          again.push(src);
+          break;
+        case ENOMEM_RC:
+          // Out of destination pages: everything not yet migrated fails for this call.
+          nrFailed++;
+          if (isThp) stats.nrThpFailed++;
+          stats.nrFailedPages += nr + nrRetryPages;
+          failedForGood.push(src, ...again, ...list.slice(i + 1));
+          list = [];
+          rc = -ENOMEM;
+          break outer;
+        default:
+          nrFailed++;
+          if (isThp) stats.nrThpFailed++;
+          stats.nrFailedPages += nr;
+          failedForGood.push(src);
+          break;
+      }
+    }
+    list = again;
+  }
+  if (rc === 0) {
+    nrFailed += retry;
+    stats.nrFailedPages += nrRetryPages;
+    rc = nrFailed;
+  }
+  from.push(...failedForGood, ...list);
+  const ev = k.alloc.events;
+  ev.add(VmEvent.PGMIGRATE_SUCCESS, stats.nrSucceeded);
+  ev.add(VmEvent.PGMIGRATE_FAIL, stats.nrFailedPages);
+  ev.add(VmEvent.THP_MIGRATION_SUCCESS, stats.nrThpSucceeded);
+  ev.add(VmEvent.THP_MIGRATION_FAIL, stats.nrThpFailed);
+  ev.add(VmEvent.THP_MIGRATION_SPLIT, stats.nrThpSplit);
+  k.migrateTrace?.mmMigratePages(stats, mode, reason);
+  return from.length === 0 ? 0 : rc;
+}
+
+/** migrate_folio_unmap() + migrate_folio_move() for one folio. */
+function migrateOneFolio(k: Kernel, src: number, target: MigrationTarget, force: boolean, mode: MigrateMode): number {
+  const mem = k.mem;
+  const s = k.slot(src);
+  if (mem.refcount[s] === 1) {
+    // Freed under us: only the isolation reference is left.
+    mem.flags[s]! &= ~(PG_active | PG_unevictable);
+    migrateFolioDone(k, src);
+    return MIGRATEPAGE_SUCCESS;
+  }
+  if (k.nrPages(src) > 1 && !THP_MIGRATION_SUPPORTED) return ENOSYS_RC;
+  const dst = target.getNewPage(src);
+  if (dst < 0) return ENOMEM_RC;
+  const owner = k.owners.get(mem.mapping[s]!);
+  let rc = migrateFolioUnmap(k, src, mode, force);
+  if (rc >= MIGRATEPAGE_UNMAP) {
+    const wasMapped = rc === MIGRATEPAGE_UNMAP + 1;
+    const movable = (mem.flags[s]! & PG_movable) !== 0;
+    rc = moveToNewFolio(k, dst, src, mode);
+    if (rc === MIGRATEPAGE_SUCCESS && !movable) lruAdd(k, dst);
+    if (wasMapped) owner?.removeMigrationPtes?.(src, rc === MIGRATEPAGE_SUCCESS ? dst : src);
+    if (rc === MIGRATEPAGE_SUCCESS) {
+      k.putPage(dst); // the allocation's reference; the mapping and page tables hold theirs
+      migrateFolioDone(k, src);
+      return rc;
+    }
+  }
+  target.putNewPage(dst);
+  return rc;
+}
+
+/** x86-64 with THP: CONFIG_ARCH_ENABLE_THP_MIGRATION is set. */
+const THP_MIGRATION_SUPPORTED = true;
+
+/**
+ * __migrate_folio_unmap(): the writeback rule by mode, then try_to_migrate() for a mapped
+ * folio. Returns MIGRATEPAGE_UNMAP (+1 if the folio was mapped) or -errno.
+ * Simplification: a folio under writeback is never waited for (folio_wait_writeback()); in
+ * the sync modes it stays -EAGAIN until its I/O ends by itself.
+ */
+function migrateFolioUnmap(k: Kernel, src: number, mode: MigrateMode, _force: boolean): number {
+  const s = k.slot(src);
+  const flags = k.mem.flags[s]!;
+  if ((flags & PG_writeback) !== 0) {
+    if (mode !== MigrateMode.SYNC && mode !== MigrateMode.SYNC_NO_COPY) return -EBUSY;
+    return -EAGAIN;
+  }
+  if ((flags & PG_movable) !== 0) return MIGRATEPAGE_UNMAP;
+  if (k.mem.mapcount[s]! > 0) {
+    const owner = k.owners.get(k.mem.mapping[s]!);
+    owner?.tryToMigrate?.(src);
+    if (k.mem.mapcount[s]! > 0) {
+      owner?.removeMigrationPtes?.(src, src);
+      return -EAGAIN;
+    }
+    return MIGRATEPAGE_UNMAP + 1;
+  }
+  return MIGRATEPAGE_UNMAP;
+}
+
+/** putback_movable_pages(): return folios that were not migrated to where they came from. */
+export function putbackMovablePages(k: Kernel, list: number[]): void {
+  for (const pfn of list) {
+    const s = k.slot(pfn);
+    if ((k.mem.flags[s]! & PG_movable) !== 0) {
+      k.mem.flags[s]! &= ~PG_isolated;
+      const ops = k.owners.get(k.mem.mapping[s]!)?.movableOps;
+      if (ops) ops.putbackPage(pfn);
+      k.putPage(pfn);
+    } else {
+      folioPutbackLru(k, pfn);
+    }
+  }
+  list.length = 0;
 }

@@ -12,6 +12,22 @@ export interface Owner {
   readonly kind: OwnerKind;
   /** A name for reports and the map ("bash", "i915 obj 12", "kmalloc-128"). */
   readonly name: string;
+  /**
+   * The reverse map for this owner's mapped folios (mm/rmap.c): try_to_migrate() replaces
+   * every page-table entry of the folio at `pfn` with a migration entry (dropping mapcount and
+   * those references); remove_migration_ptes() points them at `dst` (or back at the source).
+   */
+  tryToMigrate?(pfn: number): void;
+  removeMigrationPtes?(src: number, dst: number): void;
+  /** movable_operations for non-LRU movable pages this owner marked with __SetPageMovable(). */
+  movableOps?: MovableOperations;
+}
+
+/** struct movable_operations (include/linux/migrate.h, 6.1): pages are pfns. */
+export interface MovableOperations {
+  isolatePage(pfn: number, mode: number): boolean;
+  migratePage(dst: number, src: number, mode: number): number;
+  putbackPage(pfn: number): void;
 }
 
 export class Owners {

@@ -66,6 +66,14 @@ export function pindexToOrder(pindex: number): number {
   return pindex >= NR_PCP_THP_BASE ? PAGEBLOCK_ORDER : Math.floor(pindex / MIGRATE_PCPTYPES);
 }
 
+/** struct capture_control: a direct compactor waiting to catch a freed block of its order. */
+export interface CaptureControl {
+  zone: Zone;
+  order: number;
+  /** The captured block's slot, or -1. */
+  page: number;
+}
+
 /** Hooks for the mechanisms layered on the allocator (kswapd, reclaim, compaction). */
 export interface AllocatorHooks {
   /** wakeup_kswapd(zone, gfp, order, highest_zoneidx) */
@@ -84,6 +92,8 @@ export class PageAllocator {
   /** Where trace timestamps come from (the machine's virtual clock), if anywhere. */
   timeSource: { readonly now: number } | null = null;
   hooks: AllocatorHooks = {};
+  /** current->capture_control of the (single) running context, set by direct compaction. */
+  capc: CaptureControl | null = null;
   /** Every zone by global id (nid * MAX_NR_ZONES + type). */
   readonly zoneById: Zone[] = [];
 
@@ -170,7 +180,15 @@ export class PageAllocator {
   freeOnePageLocked(slot: number, zone: Zone, order: number, mt: number, toTail: boolean): void {
     if (mt !== MigrateType.ISOLATE) zone.vmStat[ZoneStat.NR_FREE_PAGES]! += 1 << order;
     let buddy = 0;
+    const capc = this.capc;
     while (order < MAX_ORDER - 1) {
+      // compaction_capture(): hand the block straight to the compactor that is waiting for it.
+      if (capc !== null && capc.page < 0 && capc.zone === zone && order === capc.order &&
+          mt !== MigrateType.ISOLATE && !(order < PAGEBLOCK_ORDER && mt === MigrateType.MOVABLE)) {
+        zone.vmStat[ZoneStat.NR_FREE_PAGES]! -= 1 << order;
+        capc.page = slot;
+        return;
+      }
       buddy = slot ^ (1 << order);
       if (!this.pageIsBuddy(slot, buddy, order)) break;
       if (order >= PAGEBLOCK_ORDER) {
@@ -464,6 +482,32 @@ export class PageAllocator {
     }
   }
 
+  /** drain_pages_zone(): one cpu's pcp pages of one zone back to the buddy lists. */
+  drainPagesZone(zone: Zone, cpu: number): void {
+    if (zone.pcpCount[cpu]! > 0) this.freePcppagesBulk(zone, zone.pcpCount[cpu]!, cpu, 0);
+  }
+
+  /**
+   * __isolate_free_page(): take a free block for compaction's free scanner if the zone stays
+   * above the min watermark; large blocks turn their pageblocks MOVABLE. Returns the pages taken.
+   */
+  isolateFreePage(slot: number, order: number): number {
+    const zone = this.zoneOfSlot(slot);
+    const mt = this.mem.getPageblockMigratetype(slot);
+    if (mt !== MigrateType.ISOLATE) {
+      const watermark = zone.watermark[WMARK_MIN]! + (1 << order);
+      if (!this.zoneWatermarkOk(zone, 0, watermark, 0, ALLOC_CMA, zone.vmStat[ZoneStat.NR_FREE_PAGES]!)) return 0;
+      zone.vmStat[ZoneStat.NR_FREE_PAGES]! -= 1 << order;
+    }
+    this.delPageFromFreeList(slot, zone, order);
+    if (order >= PAGEBLOCK_ORDER - 1) {
+      for (let p = slot; p < slot + (1 << order); p += PAGEBLOCK_NR_PAGES) {
+        if (migratetypeIsMergeable(this.mem.getPageblockMigratetype(p))) this.mem.setPageblockMigratetype(p, MigrateType.MOVABLE);
+      }
+    }
+    return 1 << order;
+  }
+
   /** drain_all_pages(zone or every zone): return every cpu's pcp pages to the buddy lists. */
   drainAllPages(zone: Zone | null = null): void {
     const zones = zone ? [zone] : this.zoneById.filter((z) => z !== undefined);
@@ -623,7 +667,7 @@ export class PageAllocator {
   }
 
   /** prep_new_page(): refcount 1, compound head/tails for __GFP_COMP. */
-  private prepNewPage(slot: number, order: number, gfp: number): void {
+  prepNewPage(slot: number, order: number, gfp: number): void {
     const mem = this.mem;
     mem.private[slot] = 0;
     mem.refcount[slot] = 1;

@@ -50,6 +50,16 @@ export class Zone {
   reclaimActive = false;
   /** Pageblocks of this zone currently MIGRATE_ISOLATE (has_isolate_pageblock()). */
   nrIsolatePageblock = 0;
+  // Compaction state (struct zone, CONFIG_COMPACTION), as pfns.
+  compactCachedFreePfn = 0;
+  /** [async, sync] */
+  readonly compactCachedMigratePfn = [0, 0];
+  compactInitMigratePfn = 0;
+  compactInitFreePfn = 0;
+  compactConsidered = 0;
+  compactDeferShift = 0;
+  compactOrderFailed = 0;
+  compactBlockskipFlush = false;
 
   constructor(
     readonly nid: number,
@@ -69,6 +79,9 @@ export class Zone {
     this.pcpHigh = new Int32Array(nrCpus);
     this.pcpBatch = new Int32Array(nrCpus).fill(1);
     this.pcpFreeFactor = new Int32Array(nrCpus);
+    this.compactCachedFreePfn = startPfn;
+    this.compactCachedMigratePfn[0] = this.compactCachedMigratePfn[1] = startPfn;
+    this.compactInitMigratePfn = this.compactInitFreePfn = startPfn;
   }
 
   get endPfn(): number {
