@@ -24,6 +24,17 @@ export interface VmSysctls {
   compactUnevictableAllowed: boolean;
 }
 
+export interface SwapTotals {
+  totalPages(): number;
+  freePages(): number;
+}
+
+export interface CurrentTask {
+  comm: string;
+  pid: number;
+  oomScoreAdj: number;
+}
+
 export class Kernel {
   readonly alloc: PageAllocator;
   readonly mem: MemMap;
@@ -37,8 +48,14 @@ export class Kernel {
   readonly prng: Prng;
   /** The swap cache's address_space (swapper_spaces), once swap is configured. */
   swapCache: AddressSpace | null = null;
+  /** Swap space totals (total_swap_pages, get_nr_swap_pages()), once swap is configured. */
+  swap: SwapTotals | null = null;
   /** Sink for mm_migrate_pages, when traced. */
   migrateTrace: MigrateTraceSink | null = null;
+  /** The task on whose behalf the model is running (current): named in OOM reports and traces. */
+  current: CurrentTask = { comm: 'pagelab', pid: 1, oomScoreAdj: 0 };
+  /** pgdat->kswapd_failures per node (reclaim keeps it; >= MAX_RECLAIM_RETRIES is "unreclaimable"). */
+  readonly kswapdFailureCounts: number[];
 
   constructor(readonly config: MachineConfig, seed = 1) {
     const booted = bootMachine(config);
@@ -46,8 +63,20 @@ export class Kernel {
     this.mem = booted.alloc.mem;
     this.minFreeKbytes = booted.minFreeKbytes;
     this.nodeStats = this.alloc.nodes.map(() => new Counters(NODE_STAT_NAMES));
+    this.kswapdFailureCounts = this.alloc.nodes.map(() => 0);
     this.prng = new Prng(seed);
     this.alloc.timeSource = this.clock; // trace timestamps are the machine's virtual time
+  }
+
+  kswapdFailures(nid: number): number {
+    return this.kswapdFailureCounts[nid]!;
+  }
+
+  /** Make `task` current: allocations are on its behalf. */
+  setCurrent(task: CurrentTask): void {
+    this.current = task;
+    this.alloc.traceCtx.comm = task.comm;
+    this.alloc.traceCtx.pid = task.pid;
   }
 
   get nodes(): PgData[] {

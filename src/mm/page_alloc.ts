@@ -74,10 +74,21 @@ export interface CaptureControl {
   page: number;
 }
 
-/** Hooks for the mechanisms layered on the allocator (kswapd, reclaim, compaction). */
+/** struct alloc_context: what an allocation may use. */
+export interface AllocContext {
+  zonelist: Zone[];
+  /** Index in zonelist of the preferred zone (the first one <= highestZoneidx). */
+  preferred: number;
+  highestZoneidx: number;
+  migratetype: number;
+}
+
+/** Hooks for the mechanisms layered on the allocator (kswapd, reclaim, compaction, OOM). */
 export interface AllocatorHooks {
   /** wakeup_kswapd(zone, gfp, order, highest_zoneidx) */
   wakeupKswapd?(zone: Zone, gfp: number, order: number, highestZoneidx: number): void;
+  /** __alloc_pages_slowpath(): everything after the fast path; returns a slot or -1. */
+  slowpath?(gfp: number, order: number, ac: AllocContext): number;
 }
 
 export class PageAllocator {
@@ -679,6 +690,20 @@ export class PageAllocator {
     }
   }
 
+  /** The alloc_context of the allocation in progress (a copy). */
+  allocContext(): AllocContext {
+    return { zonelist: this.acZonelist, preferred: this.acPreferred, highestZoneidx: this.acHighestZoneidx, migratetype: this.acMigratetype };
+  }
+
+  /** get_page_from_freelist() with an explicit alloc_context (for the slowpath); returns a slot or -1. */
+  getPageFromFreelistAc(gfp: number, order: number, allocFlags: number, ac: AllocContext): number {
+    this.acZonelist = ac.zonelist;
+    this.acPreferred = ac.preferred;
+    this.acHighestZoneidx = ac.highestZoneidx;
+    this.acMigratetype = ac.migratetype;
+    return this.getPageFromFreelist(gfp, order, allocFlags);
+  }
+
   /** get_page_from_freelist(): walk the zonelist; retry once without ALLOC_NOFRAGMENT. */
   private getPageFromFreelist(gfp: number, order: number, allocFlags: number): number {
     const zonelist = this.acZonelist;
@@ -753,9 +778,9 @@ export class PageAllocator {
   }
 
   /**
-   * __alloc_pages(): the fast path at the low watermark, then the slowpath's first attempt at
-   * the min watermark with gfp_to_alloc_flags(). Reclaim, compaction and OOM are not modelled
-   * yet, so a request that fails here fails. Returns the pfn, or -1.
+   * __alloc_pages(): the fast path at the low watermark, then __alloc_pages_slowpath() — the
+   * full one (reclaim, compaction, OOM) when a Kernel installed it, else only its first retry
+   * at the min watermark. Returns the pfn, or -1.
    */
   allocPages(gfp: number, order: number, nid = 0): number {
     let slot = -1;
@@ -763,14 +788,21 @@ export class PageAllocator {
       const preferred = this.acZonelist[this.acPreferred]!;
       const allocFlags = ALLOC_WMARK_LOW | this.allocFlagsNofragment(preferred, gfp);
       slot = this.getPageFromFreelist(gfp, order, allocFlags);
-      if (slot < 0) slot = this.allocPagesSlowpath(gfp, order);
+      if (slot < 0) {
+        const ac = this.allocContext();
+        slot = this.hooks.slowpath ? this.hooks.slowpath(gfp, order, ac) : this.allocPagesSlowpath(gfp, order);
+        this.acMigratetype = ac.migratetype;
+      }
     }
     const pfn = slot < 0 ? -1 : slot + this.mem.pfnBase;
     if (this.trace) this.trace.mmPageAlloc(this.ctx(), pfn, order, gfp, this.acMigratetype);
     return pfn;
   }
 
-  /** The start of __alloc_pages_slowpath(): wake kswapd, retry at the min watermark. */
+  /**
+   * Without the reclaim/compaction layers (a bare allocator): the start of
+   * __alloc_pages_slowpath() only — wake kswapd, retry at the min watermark.
+   */
   private allocPagesSlowpath(gfp: number, order: number): number {
     const allocFlags = this.gfpToAllocFlags(gfp, order);
     if ((allocFlags & ALLOC_KSWAPD) !== 0 && this.hooks.wakeupKswapd) {
