@@ -1,0 +1,131 @@
+/**
+ * kcompactd (mm/compaction.c): one daemon per node, woken by kswapd and by failed high-order
+ * allocations to compact in the background, and every HPAGE_FRAG_CHECK_INTERVAL_MSEC for
+ * proactive compaction (compaction_proactiveness) when the node's fragmentation score is high.
+ * It runs on the machine's virtual clock; its work takes no simulated time.
+ */
+import { CompactControl, CompactResult, COMPACT_MAX_DEFER_SHIFT, type Compaction } from './compaction.js';
+import { MigrateMode } from './filemap.js';
+import { GFP_KERNEL } from './gfp.js';
+import type { Kernel } from './kernel.js';
+import { VmEvent } from './vmstat.js';
+
+export const HPAGE_FRAG_CHECK_INTERVAL_MSEC = 500;
+const NS_PER_MS = 1_000_000;
+
+class NodeDaemon {
+  maxOrder = 0;
+  highestZoneidx: number;
+  /** Waiting in wait_event_freezable_timeout() (not running its work). */
+  sleeping = true;
+  /** A wakeup is queued on the clock. */
+  wakePending = false;
+  timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+
+  constructor(readonly nid: number, nrZones: number) {
+    this.highestZoneidx = nrZones - 1;
+  }
+}
+
+export class Kcompactd {
+  private readonly daemons: NodeDaemon[];
+  /** Whether kswapd is running on a node (proactive compaction backs off then). */
+  kswapdRunning: (nid: number) => boolean = () => false;
+  private started = false;
+
+  constructor(private readonly k: Kernel, private readonly compaction: Compaction) {
+    this.daemons = k.nodes.map((n) => new NodeDaemon(n.nid, nrZones(k, n.nid)));
+  }
+
+  /** kcompactd_run(): start the per-node timers for proactive compaction. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const d of this.daemons) this.armTimer(d);
+  }
+
+  private armTimer(d: NodeDaemon): void {
+    if (!this.compaction.proactiveness) return; // MAX_SCHEDULE_TIMEOUT: sleeps until woken
+    this.k.clock.scheduleAfter(d.timeoutMs * NS_PER_MS, () => this.timerExpired(d));
+  }
+
+  /** The timeout branch of kcompactd(): proactive compaction when the score is above the high mark. */
+  private timerExpired(d: NodeDaemon): void {
+    d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+    if (this.shouldProactiveCompactNode(d.nid)) {
+      const prev = this.compaction.fragmentationScoreNode(d.nid);
+      this.compaction.proactiveCompactNode(d.nid);
+      const score = this.compaction.fragmentationScoreNode(d.nid);
+      if (score >= prev) d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
+    }
+    this.armTimer(d);
+  }
+
+  /** should_proactive_compact_node() */
+  shouldProactiveCompactNode(nid: number): boolean {
+    if (!this.compaction.proactiveness || this.kswapdRunning(nid)) return false;
+    return this.compaction.fragmentationScoreNode(nid) > this.compaction.fragmentationScoreWmark(false);
+  }
+
+  /** kcompactd_node_suitable() */
+  private nodeSuitable(d: NodeDaemon): boolean {
+    const node = this.k.nodes[d.nid]!;
+    for (let zoneid = 0; zoneid <= d.highestZoneidx; zoneid++) {
+      const zone = node.zones[zoneid]!;
+      if (!zone.populated) continue;
+      if (this.compaction.compactionSuitable(zone, d.maxOrder, 0, d.highestZoneidx) === CompactResult.CONTINUE) return true;
+    }
+    return false;
+  }
+
+  /** wakeup_kcompactd() */
+  wakeup(nid: number, order: number, highestZoneidx: number): void {
+    if (!order) return;
+    const d = this.daemons[nid]!;
+    if (d.maxOrder < order) d.maxOrder = order;
+    if (d.highestZoneidx > highestZoneidx) d.highestZoneidx = highestZoneidx;
+    if (!d.sleeping || d.wakePending) return;
+    if (!this.nodeSuitable(d)) return;
+    d.wakePending = true;
+    this.k.clock.scheduleAfter(0, () => {
+      d.wakePending = false;
+      this.doWork(d);
+    });
+  }
+
+  /** kcompactd_do_work() */
+  private doWork(d: NodeDaemon): void {
+    const k = this.k;
+    d.sleeping = false;
+    const order = d.maxOrder;
+    const highest = d.highestZoneidx;
+    k.alloc.events.add(VmEvent.COMPACT_DAEMON_WAKE, 1);
+    const node = k.nodes[d.nid]!;
+    for (let zoneid = 0; zoneid <= highest; zoneid++) {
+      const zone = node.zones[zoneid]!;
+      if (!zone.populated) continue;
+      if (this.compaction.compactionDeferred(zone, order)) continue;
+      if (this.compaction.compactionSuitable(zone, order, 0, zoneid) !== CompactResult.CONTINUE) continue;
+      const cc = new CompactControl(order, GFP_KERNEL, MigrateMode.SYNC_LIGHT, { highestZoneidx: highest });
+      const status = this.compaction.compactZone(cc, zone);
+      if (status === CompactResult.SUCCESS) {
+        this.compaction.compactionDeferReset(zone, order, false);
+      } else if (status === CompactResult.PARTIAL_SKIPPED || status === CompactResult.COMPLETE) {
+        k.alloc.drainAllPages(zone);
+        this.compaction.deferCompaction(zone, order);
+      }
+      k.alloc.events.add(VmEvent.COMPACT_DAEMON_MIGRATE_SCANNED, cc.totalMigrateScanned);
+      k.alloc.events.add(VmEvent.COMPACT_DAEMON_FREE_SCANNED, cc.totalFreeScanned);
+    }
+    if (d.maxOrder <= order) d.maxOrder = 0;
+    if (d.highestZoneidx >= highest) d.highestZoneidx = nrZones(k, d.nid) - 1;
+    d.sleeping = true;
+  }
+}
+
+/** pgdat->nr_zones: one past the highest populated zone. */
+function nrZones(k: Kernel, nid: number): number {
+  let n = 0;
+  for (const z of k.nodes[nid]!.zones) if (z.populated) n = z.type + 1;
+  return n;
+}
