@@ -5,10 +5,10 @@
  * bring its own — which is what the 2016 shmem_dev_info patch is about.
  */
 import type { Kernel } from './kernel.js';
-import { lruAdd } from './lru.js';
+import { lruAdd, lruMove } from './lru.js';
 import type { Owner } from './owners.js';
-import { PG_dirty, PG_swapbacked, PG_writeback } from './page_flags.js';
-import { NodeStat, ZoneStat } from './vmstat.js';
+import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_swapbacked, PG_unevictable, PG_writeback } from './page_flags.js';
+import { NodeStat, VmEvent, ZoneStat } from './vmstat.js';
 
 /** enum migrate_mode (include/linux/migrate_mode.h) */
 export enum MigrateMode {
@@ -172,9 +172,21 @@ export function folioStartWriteback(k: Kernel, pfn: number): void {
   k.zoneOf(pfn).vmStat[ZoneStat.NR_ZONE_WRITE_PENDING]! += k.nrPages(pfn);
 }
 
-/** folio_end_writeback() (without the PG_reclaim rotation, which vmscan handles). */
+/**
+ * folio_end_writeback(): and, for a folio reclaim wanted (PG_reclaim), folio_rotate_reclaimable()
+ * to the inactive list's tail so the next scan frees it.
+ */
 export function folioEndWriteback(k: Kernel, pfn: number): void {
-  k.mem.flags[k.slot(pfn)]! &= ~PG_writeback;
+  const s = k.slot(pfn);
+  k.mem.flags[s]! &= ~PG_writeback;
   k.modNodeStat(pfn, NodeStat.NR_WRITEBACK, -k.nrPages(pfn));
   k.zoneOf(pfn).vmStat[ZoneStat.NR_ZONE_WRITE_PENDING]! -= k.nrPages(pfn);
+  const flags = k.mem.flags[s]!;
+  if ((flags & PG_reclaim) !== 0) {
+    k.mem.flags[s] = flags & ~PG_reclaim;
+    if ((flags & PG_lru) !== 0 && (flags & (PG_active | PG_unevictable)) === 0) {
+      lruMove(k, pfn, true);
+      k.alloc.events.add(VmEvent.PGROTATED, k.nrPages(pfn));
+    }
+  }
 }

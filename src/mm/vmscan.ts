@@ -1,0 +1,621 @@
+/**
+ * Page reclaim (mm/vmscan.c, 6.1, classic LRU — MGLRU is off in Debian's config): per-node
+ * LRU scanning with get_scan_count()'s anon/file balance, shrink_active_list() ageing,
+ * shrink_folio_list() (references, swap-out, pageout, __remove_mapping), shrink_slab() over
+ * the registered shrinkers, direct reclaim (try_to_free_pages) and kswapd on the virtual clock.
+ *
+ * Simplifications: no memcg; shrink_lruvec() stops as soon as nr_to_reclaim is met (no
+ * proportional rescan); file writeback from reclaim is started by kswapd only, as in the
+ * kernel, but there is no flusher thread — dirty file pages are cleaned when reclaim writes
+ * them; no throttling (reclaim_throttle) and no workingset shadow entries.
+ */
+import { MAX_NR_ZONES, PAGEBLOCK_ORDER, PAGE_SHIFT } from './constants.js';
+import { __GFP_DIRECT_RECLAIM, GFP_KERNEL } from './gfp.js';
+import { type Kcompactd } from './kcompactd.js';
+import type { Kernel } from './kernel.js';
+import { AOP_WRITEPAGE_ACTIVATE, type AddressSpace, filemapRemoveFolio } from './filemap.js';
+import { LruList, folioEvictable, folioPutbackLru, isFileLru, lruDel } from './lru.js';
+import { folioMapping } from './migrate.js';
+import {
+  PG_active, PG_anon, PG_dirty, PG_isolated, PG_referenced, PG_reclaim, PG_swapbacked, PG_swapcache, PG_writeback,
+  PG_young,
+} from './page_flags.js';
+import { NodeStat, VmEvent, ZoneStat } from './vmstat.js';
+import { intSqrt, type PgData, WMARK_HIGH, type Zone } from './zone.js';
+
+export const SWAP_CLUSTER_MAX = 32;
+export const DEF_PRIORITY = 12;
+export const MAX_RECLAIM_RETRIES = 16;
+/** DEFAULT_SEEKS, SHRINK_BATCH */
+export const DEFAULT_SEEKS = 2;
+export const SHRINK_BATCH = 128;
+/** SHRINK_STOP / SHRINK_EMPTY as in include/linux/shrinker.h. */
+export const SHRINK_STOP = -1;
+export const SHRINK_EMPTY = -2;
+
+/** struct shrink_control */
+export interface ShrinkControl {
+  gfpMask: number;
+  nid: number;
+  nrToScan: number;
+  nrScanned: number;
+  /** current_is_kswapd() — i915's shrinker escalates only from kswapd. */
+  isKswapd: boolean;
+}
+
+/** struct shrinker (include/linux/shrinker.h, 6.1) */
+export interface Shrinker {
+  name: string;
+  /** Freeable objects, 0 or SHRINK_EMPTY for none. */
+  countObjects(sc: ShrinkControl): number;
+  /** Free up to sc.nrToScan, set sc.nrScanned; the number freed or SHRINK_STOP. */
+  scanObjects(sc: ShrinkControl): number;
+  /** 0 means SHRINK_BATCH. */
+  batch?: number;
+  /** DEFAULT_SEEKS when absent. */
+  seeks?: number;
+}
+
+/** The swap side of reclaiming anonymous pages (mm/swap_state.c, mm/rmap.c, mm/page_io.c). */
+export interface AnonReclaimOps {
+  /** add_to_swap(): give the anon folio a swap slot and put it in the swap cache. */
+  addToSwap(pfn: number): boolean;
+  /** try_to_unmap(): replace every PTE of the folio with its swap entry; true if now unmapped. */
+  tryToUnmap(pfn: number): boolean;
+  /** swap_writepage() for a swap-cache folio: start writeback; completion comes later. */
+  swapWritepage(pfn: number): void;
+  /** __delete_from_swap_cache() + the cache's reference, for a clean unmapped swap-cache folio. */
+  deleteFromSwapCache(pfn: number): void;
+}
+
+/** struct scan_control (the fields used). */
+interface ScanControl {
+  nrToReclaim: number;
+  gfpMask: number;
+  order: number;
+  priority: number;
+  reclaimIdx: number;
+  mayWritepage: boolean;
+  mayUnmap: boolean;
+  maySwap: boolean;
+  mayDeactivateAnon: boolean;
+  mayDeactivateFile: boolean;
+  cacheTrimMode: boolean;
+  fileIsTiny: boolean;
+  isKswapd: boolean;
+  nrScanned: number;
+  nrReclaimed: number;
+}
+
+interface Lruvec {
+  anonCost: number;
+  fileCost: number;
+}
+
+class KswapdState {
+  order = 0;
+  highestZoneidx = MAX_NR_ZONES - 1;
+  running = false;
+  scheduled = false;
+}
+
+export class Vmscan {
+  readonly shrinkers: Shrinker[] = [];
+  private readonly nrDeferred = new Map<Shrinker, number>();
+  anonOps: AnonReclaimOps | null = null;
+  kcompactd: Kcompactd | null = null;
+  private readonly lruvecs: Lruvec[];
+  private readonly kswapd: KswapdState[];
+  /** Delay between a wakeup and kswapd running (the scheduler's latency), ns. */
+  kswapdLatencyNs = 0;
+
+  constructor(private readonly k: Kernel) {
+    this.lruvecs = k.nodes.map(() => ({ anonCost: 0, fileCost: 0 }));
+    this.kswapd = k.nodes.map(() => new KswapdState());
+  }
+
+  registerShrinker(s: Shrinker): void {
+    this.shrinkers.push(s);
+    this.nrDeferred.set(s, 0);
+  }
+
+  unregisterShrinker(s: Shrinker): void {
+    const i = this.shrinkers.indexOf(s);
+    if (i >= 0) this.shrinkers.splice(i, 1);
+    this.nrDeferred.delete(s);
+  }
+
+  isKswapdRunning(nid: number): boolean {
+    return this.kswapd[nid]!.running;
+  }
+
+  // --- sizes ---
+
+  /** lruvec_lru_size() limited to zones <= reclaimIdx. */
+  private lruSize(node: PgData, lru: LruList, reclaimIdx: number): number {
+    const stat = [ZoneStat.NR_ZONE_INACTIVE_ANON, ZoneStat.NR_ZONE_ACTIVE_ANON, ZoneStat.NR_ZONE_INACTIVE_FILE, ZoneStat.NR_ZONE_ACTIVE_FILE, ZoneStat.NR_ZONE_UNEVICTABLE][lru]!;
+    let n = 0;
+    for (const z of node.zones) if (z.type <= reclaimIdx) n += z.vmStat[stat]!;
+    return n;
+  }
+
+  /** inactive_is_low(): inactive * inactive_ratio < active, ratio = int_sqrt(10 * GiB). */
+  private inactiveIsLow(node: PgData, inactiveLru: LruList): boolean {
+    const inactive = this.k.nodeStat(node.nid, inactiveLru === LruList.INACTIVE_ANON ? NodeStat.NR_INACTIVE_ANON : NodeStat.NR_INACTIVE_FILE);
+    const active = this.k.nodeStat(node.nid, inactiveLru === LruList.INACTIVE_ANON ? NodeStat.NR_ACTIVE_ANON : NodeStat.NR_ACTIVE_FILE);
+    const gb = (inactive + active) >> (30 - PAGE_SHIFT);
+    const ratio = gb ? intSqrt(10 * gb) : 1;
+    return inactive * ratio < active;
+  }
+
+  /** can_reclaim_anon_pages() */
+  private canReclaimAnon(): boolean {
+    return this.anonOps !== null && (this.k.swap?.freePages() ?? 0) > 0;
+  }
+
+  // --- shrink_node and below ---
+
+  /** prepare_scan_count() */
+  private prepareScanCount(node: PgData, sc: ScanControl): void {
+    sc.mayDeactivateAnon = this.inactiveIsLow(node, LruList.INACTIVE_ANON);
+    sc.mayDeactivateFile = this.inactiveIsLow(node, LruList.INACTIVE_FILE);
+    const file = this.k.nodeStat(node.nid, NodeStat.NR_INACTIVE_FILE);
+    sc.cacheTrimMode = file >> sc.priority > 0 && !sc.mayDeactivateFile;
+    let free = 0;
+    let totalHigh = 0;
+    for (const z of node.zones) {
+      free += z.vmStat[ZoneStat.NR_FREE_PAGES]!;
+      if (z.managed) totalHigh += z.wmarkPages(WMARK_HIGH);
+    }
+    const fileAll = this.k.nodeStat(node.nid, NodeStat.NR_ACTIVE_FILE) + file;
+    const anon = this.k.nodeStat(node.nid, NodeStat.NR_INACTIVE_ANON);
+    sc.fileIsTiny = fileAll + free <= totalHigh && !sc.mayDeactivateAnon && anon >> sc.priority > 0;
+  }
+
+  /** get_scan_count(): how many pages of each evictable list to scan at this priority. */
+  private getScanCount(node: PgData, sc: ScanControl, nr: number[]): void {
+    const swappiness = this.k.vm.swappiness;
+    type Balance = 'file' | 'anon' | 'equal' | 'fract';
+    let balance: Balance;
+    let fa = 0;
+    let ff = 0;
+    if (!sc.maySwap || !this.canReclaimAnon()) balance = 'file';
+    else if (!sc.priority && swappiness) balance = 'equal';
+    else if (sc.fileIsTiny) balance = 'anon';
+    else if (sc.cacheTrimMode) balance = 'file';
+    else {
+      balance = 'fract';
+      const lv = this.lruvecs[node.nid]!;
+      let total = lv.anonCost + lv.fileCost;
+      const anonCost = total + lv.anonCost;
+      const fileCost = total + lv.fileCost;
+      total = anonCost + fileCost;
+      fa = Math.floor((swappiness * (total + 1)) / (anonCost + 1));
+      ff = Math.floor(((200 - swappiness) * (total + 1)) / (fileCost + 1));
+    }
+    for (const lru of [LruList.INACTIVE_ANON, LruList.ACTIVE_ANON, LruList.INACTIVE_FILE, LruList.ACTIVE_FILE]) {
+      const file = lru >= LruList.INACTIVE_FILE;
+      let scan = this.lruSize(node, lru, sc.reclaimIdx) >> sc.priority;
+      if (balance === 'fract') scan = Math.floor((scan * (file ? ff : fa)) / (fa + ff));
+      else if (balance === 'file' && !file) scan = 0;
+      else if (balance === 'anon' && file) scan = 0;
+      nr[lru] = scan;
+    }
+  }
+
+  /** shrink_lruvec() */
+  private shrinkLruvec(node: PgData, sc: ScanControl): void {
+    const nr = [0, 0, 0, 0, 0];
+    this.getScanCount(node, sc, nr);
+    const target = sc.nrToReclaim;
+    let reclaimed = 0;
+    while (nr[LruList.INACTIVE_ANON]! || nr[LruList.ACTIVE_FILE]! || nr[LruList.INACTIVE_FILE]!) {
+      for (const lru of [LruList.INACTIVE_ANON, LruList.ACTIVE_ANON, LruList.INACTIVE_FILE, LruList.ACTIVE_FILE]) {
+        if (!nr[lru]) continue;
+        const n = Math.min(nr[lru]!, SWAP_CLUSTER_MAX);
+        nr[lru]! -= n;
+        reclaimed += this.shrinkList(node, lru, n, sc);
+      }
+      if (reclaimed >= target && !sc.isKswapd) break;
+    }
+    sc.nrReclaimed += reclaimed;
+    // Keep the anon lists balanced even when only file was scanned.
+    if (this.canReclaimAnon() && this.inactiveIsLow(node, LruList.INACTIVE_ANON)) {
+      this.shrinkActiveList(node, SWAP_CLUSTER_MAX, LruList.ACTIVE_ANON, sc);
+    }
+  }
+
+  /** shrink_list() */
+  private shrinkList(node: PgData, lru: LruList, nrToScan: number, sc: ScanControl): number {
+    if (lru === LruList.ACTIVE_ANON || lru === LruList.ACTIVE_FILE) {
+      const may = lru === LruList.ACTIVE_FILE ? sc.mayDeactivateFile : sc.mayDeactivateAnon;
+      if (may) this.shrinkActiveList(node, nrToScan, lru, sc);
+      return 0;
+    }
+    return this.shrinkInactiveList(node, nrToScan, lru, sc);
+  }
+
+  /** isolate_lru_folios(): from the list's tail, skipping folios of zones above reclaimIdx. */
+  private isolateLruFolios(node: PgData, nrToScan: number, lru: LruList, sc: ScanControl): { folios: number[]; scanned: number } {
+    const k = this.k;
+    const mem = k.mem;
+    const head = node.lruHead + lru;
+    const folios: number[] = [];
+    const skipped: number[] = [];
+    let scanned = 0;
+    let slot = mem.prev[head]!;
+    while (slot !== head && scanned < nrToScan) {
+      const prev = mem.prev[slot]!;
+      const pfn = k.pfn(slot);
+      const zone = k.alloc.zoneOfSlot(slot);
+      if (zone.type > sc.reclaimIdx) {
+        skipped.push(pfn);
+      } else {
+        scanned += k.nrPages(pfn);
+        k.getPage(pfn);
+        lruDel(k, pfn);
+        mem.flags[slot]! |= PG_isolated;
+        k.modNodeStat(pfn, isFileLru(mem.flags[slot]!) ? NodeStat.NR_ISOLATED_FILE : NodeStat.NR_ISOLATED_ANON, k.nrPages(pfn));
+        folios.push(pfn);
+      }
+      slot = prev;
+    }
+    return { folios, scanned };
+  }
+
+  /** shrink_active_list(): age active folios onto the inactive list. */
+  private shrinkActiveList(node: PgData, nrToScan: number, lru: LruList, sc: ScanControl): void {
+    const k = this.k;
+    const { folios, scanned } = this.isolateLruFolios(node, nrToScan, lru, sc);
+    k.alloc.events.add(VmEvent.PGREFILL, scanned);
+    let deactivated = 0;
+    for (const pfn of folios) {
+      const s = k.slot(pfn);
+      if (!folioEvictable(k, pfn)) {
+        folioPutbackLru(k, pfn);
+        continue;
+      }
+      k.mem.flags[s]! &= ~(PG_active | PG_young); // folio_referenced() clears the accessed bits
+      deactivated += k.nrPages(pfn);
+      folioPutbackLru(k, pfn);
+    }
+    k.alloc.events.add(VmEvent.PGDEACTIVATE, deactivated);
+  }
+
+  /** shrink_inactive_list() */
+  private shrinkInactiveList(node: PgData, nrToScan: number, lru: LruList, sc: ScanControl): number {
+    const k = this.k;
+    const ev = k.alloc.events;
+    const { folios, scanned } = this.isolateLruFolios(node, nrToScan, lru, sc);
+    if (!scanned) return 0;
+    const file = lru === LruList.INACTIVE_FILE;
+    sc.nrScanned += scanned;
+    ev.add(sc.isKswapd ? VmEvent.PGSCAN_KSWAPD : VmEvent.PGSCAN_DIRECT, scanned);
+    ev.add(file ? VmEvent.PGSCAN_FILE : VmEvent.PGSCAN_ANON, scanned);
+    const { reclaimed, pageout } = this.shrinkFolioList(folios, sc);
+    ev.add(sc.isKswapd ? VmEvent.PGSTEAL_KSWAPD : VmEvent.PGSTEAL_DIRECT, reclaimed);
+    ev.add(file ? VmEvent.PGSTEAL_FILE : VmEvent.PGSTEAL_ANON, reclaimed);
+    this.lruNoteCost(node, file, pageout + scanned - reclaimed);
+    return reclaimed;
+  }
+
+  /** lru_note_cost(): remember what reclaiming each kind cost, decaying old costs. */
+  private lruNoteCost(node: PgData, file: boolean, cost: number): void {
+    const lv = this.lruvecs[node.nid]!;
+    if (file) lv.fileCost += cost;
+    else lv.anonCost += cost;
+    let lruSize = 0;
+    for (let l = 0; l < 4; l++) lruSize += this.lruSize(node, l, MAX_NR_ZONES - 1);
+    if (lv.fileCost + lv.anonCost > lruSize / 4) {
+      lv.fileCost = Math.floor(lv.fileCost / 2);
+      lv.anonCost = Math.floor(lv.anonCost / 2);
+    }
+  }
+
+  /** folio_check_references() */
+  private checkReferences(pfn: number): 'activate' | 'keep' | 'reclaim' {
+    const mem = this.k.mem;
+    const s = this.k.slot(pfn);
+    const flags = mem.flags[s]!;
+    const referencedPtes = mem.mapcount[s]! > 0 && (flags & PG_young) !== 0 ? 1 : 0;
+    mem.flags[s] = flags & ~(PG_young | PG_referenced);
+    const referencedFolio = (flags & PG_referenced) !== 0;
+    if (referencedPtes) {
+      if ((flags & PG_swapbacked) !== 0) return 'activate';
+      if (referencedFolio) return 'activate';
+      mem.flags[s]! |= PG_referenced;
+      return 'keep';
+    }
+    return 'reclaim';
+  }
+
+  /**
+   * shrink_folio_list(): decide each isolated folio's fate. Returns pages freed and pages
+   * written out; folios not freed go back to the LRU (activated where the kernel would).
+   */
+  private shrinkFolioList(folios: number[], sc: ScanControl): { reclaimed: number; pageout: number } {
+    const k = this.k;
+    const mem = k.mem;
+    let reclaimed = 0;
+    let pageout = 0;
+    for (const pfn of folios) {
+      const s = k.slot(pfn);
+      const nr = k.nrPages(pfn);
+      let fate: 'activate' | 'keep' | 'free' = 'keep';
+      decide: {
+        if (!folioEvictable(k, pfn)) {
+          k.alloc.events.add(VmEvent.UNEVICTABLE_PGS_CULLED, nr);
+          fate = 'activate';
+          break decide;
+        }
+        if (mem.mapcount[s]! > 0 && !sc.mayUnmap) break decide;
+        if ((mem.flags[s]! & PG_writeback) !== 0) {
+          mem.flags[s]! |= PG_reclaim; // freed from the tail once the I/O completes
+          break decide;
+        }
+        const refs = this.checkReferences(pfn);
+        if (refs !== 'reclaim') {
+          fate = refs;
+          break decide;
+        }
+        const anon = (mem.flags[s]! & PG_anon) !== 0;
+        if (anon && (mem.flags[s]! & PG_swapcache) === 0) {
+          if (!sc.maySwap || !this.canReclaimAnon() || !this.anonOps!.addToSwap(pfn)) {
+            fate = 'activate';
+            break decide;
+          }
+        }
+        if (mem.mapcount[s]! > 0) {
+          const unmapped = anon ? this.anonOps?.tryToUnmap(pfn) ?? false : false;
+          if (!unmapped) {
+            fate = 'activate';
+            break decide;
+          }
+        }
+        if ((mem.flags[s]! & PG_dirty) !== 0) {
+          // Only kswapd writes back file folios; swap-backed ones go out from direct reclaim too.
+          if (isFileLru(mem.flags[s]!) && !sc.isKswapd) {
+            mem.flags[s]! |= PG_reclaim;
+            fate = 'activate';
+            break decide;
+          }
+          if (!sc.mayWritepage) break decide;
+          const r = this.pageout(pfn);
+          if (r === 'activate') {
+            fate = 'activate';
+            break decide;
+          }
+          if (r === 'keep') break decide;
+          pageout += nr;
+          // Writeback started: the folio is freed on a later pass once clean.
+          if ((mem.flags[s]! & (PG_writeback | PG_dirty)) !== 0) break decide;
+        }
+        if (this.removeMapping(pfn)) fate = 'free';
+      }
+      if (fate === 'free') {
+        mem.flags[s]! &= ~PG_isolated;
+        k.modNodeStat(pfn, isFileLru(mem.flags[s]!) ? NodeStat.NR_ISOLATED_FILE : NodeStat.NR_ISOLATED_ANON, -nr);
+        k.putPage(pfn); // the isolation reference was the last one
+        reclaimed += nr;
+        continue;
+      }
+      if (fate === 'activate' && folioEvictable(k, pfn)) {
+        mem.flags[s]! |= PG_active;
+        k.alloc.events.add(VmEvent.PGACTIVATE, nr);
+      }
+      folioPutbackLru(k, pfn);
+    }
+    return { reclaimed, pageout };
+  }
+
+  /** pageout(): ->writepage for a dirty folio the page cache (or swap cache) alone holds. */
+  private pageout(pfn: number): 'activate' | 'keep' | 'success' {
+    const k = this.k;
+    const s = k.slot(pfn);
+    // is_page_cache_freeable(): the isolation reference plus the cache's, nothing else (no pins).
+    if (k.mem.refcount[s]! !== 1 + k.nrPages(pfn)) return 'keep';
+    if ((k.mem.flags[s]! & PG_swapcache) !== 0) {
+      if (!this.anonOps) return 'keep';
+      k.mem.flags[s]! &= ~PG_dirty;
+      this.anonOps.swapWritepage(pfn);
+      k.modNodeStat(pfn, NodeStat.NR_VMSCAN_WRITE, k.nrPages(pfn));
+      return 'success';
+    }
+    const mapping = folioMapping(k, pfn);
+    if (!mapping?.aops.writepage) return 'keep';
+    const rc = mapping.aops.writepage(k, pfn, { forReclaim: true });
+    if (rc === AOP_WRITEPAGE_ACTIVATE) return 'activate';
+    if (rc < 0) return 'keep';
+    k.modNodeStat(pfn, NodeStat.NR_VMSCAN_WRITE, k.nrPages(pfn));
+    return 'success';
+  }
+
+  /** __remove_mapping(): free a clean, unmapped folio nobody else references. */
+  private removeMapping(pfn: number): boolean {
+    const k = this.k;
+    const s = k.slot(pfn);
+    const flags = k.mem.flags[s]!;
+    if (k.mem.mapcount[s]! > 0) return false;
+    const nr = k.nrPages(pfn);
+    if ((flags & PG_swapcache) !== 0) {
+      if (k.mem.refcount[s]! !== 1 + nr || !this.anonOps) return false;
+      this.anonOps.deleteFromSwapCache(pfn);
+      return true;
+    }
+    if ((flags & PG_anon) !== 0) return k.mem.refcount[s] === 1; // no longer mapped anywhere
+    const mapping = folioMapping(k, pfn) as AddressSpace | null;
+    if (!mapping || k.mem.refcount[s]! !== 1 + nr) return false;
+    filemapRemoveFolio(k, mapping, pfn);
+    return true;
+  }
+
+  /** do_shrink_slab() for one shrinker. */
+  private doShrinkSlab(sc: ShrinkControl, shrinker: Shrinker, priority: number): number {
+    const freeable = shrinker.countObjects(sc);
+    if (freeable === 0 || freeable === SHRINK_EMPTY) return 0;
+    const batch = shrinker.batch || SHRINK_BATCH;
+    const seeks = shrinker.seeks ?? DEFAULT_SEEKS;
+    const nr = this.nrDeferred.get(shrinker) ?? 0;
+    this.nrDeferred.set(shrinker, 0);
+    const delta = seeks ? Math.floor(((freeable >> priority) * 4) / seeks) : Math.floor(freeable / 2);
+    let totalScan = Math.min((nr >> priority) + delta, 2 * freeable);
+    let scanned = 0;
+    let freed = 0;
+    while (totalScan >= batch || totalScan >= freeable) {
+      const nrToScan = Math.min(batch, totalScan);
+      sc.nrToScan = nrToScan;
+      sc.nrScanned = nrToScan;
+      const ret = shrinker.scanObjects(sc);
+      if (ret === SHRINK_STOP) break;
+      freed += ret;
+      this.k.alloc.events.add(VmEvent.SLABS_SCANNED, sc.nrScanned);
+      totalScan -= sc.nrScanned;
+      scanned += sc.nrScanned;
+      if (sc.nrScanned <= 0) break;
+    }
+    const nextDeferred = Math.min(Math.max(nr + delta - scanned, 0), 2 * freeable);
+    this.nrDeferred.set(shrinker, (this.nrDeferred.get(shrinker) ?? 0) + nextDeferred);
+    return freed;
+  }
+
+  /** shrink_slab(): every registered shrinker, in registration order. */
+  shrinkSlab(gfpMask: number, nid: number, priority: number, isKswapd: boolean): number {
+    let freed = 0;
+    for (const shrinker of [...this.shrinkers]) {
+      const sc: ShrinkControl = { gfpMask, nid, nrToScan: 0, nrScanned: 0, isKswapd };
+      freed += this.doShrinkSlab(sc, shrinker, priority);
+    }
+    return freed;
+  }
+
+  /** shrink_node() */
+  private shrinkNode(node: PgData, sc: ScanControl): void {
+    this.prepareScanCount(node, sc);
+    const before = sc.nrReclaimed;
+    this.shrinkLruvec(node, sc);
+    // Pages freed by shrinkers count as reclaimed (reclaim_state->reclaimed_slab).
+    sc.nrReclaimed += this.shrinkSlab(sc.gfpMask, node.nid, sc.priority, sc.isKswapd);
+    if (sc.nrReclaimed > before) this.k.kswapdFailureCounts[node.nid] = 0;
+  }
+
+  private newScanControl(gfp: number, order: number, reclaimIdx: number, nrToReclaim: number, isKswapd: boolean): ScanControl {
+    return {
+      nrToReclaim, gfpMask: gfp, order, priority: DEF_PRIORITY, reclaimIdx, mayWritepage: true, mayUnmap: true, maySwap: true,
+      mayDeactivateAnon: false, mayDeactivateFile: false, cacheTrimMode: false, fileIsTiny: false, isKswapd, nrScanned: 0,
+      nrReclaimed: 0,
+    };
+  }
+
+  /** try_to_free_pages() -> do_try_to_free_pages(): direct reclaim at falling priority. */
+  tryToFreePages(gfp: number, order: number, zonelist: readonly Zone[], highestZoneidx: number): number {
+    const k = this.k;
+    const sc = this.newScanControl(gfp, order, highestZoneidx, SWAP_CLUSTER_MAX, false);
+    k.alloc.events.add(VmEvent.ALLOCSTALL_DMA + highestZoneidx, 1);
+    for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
+      const seen = new Set<number>();
+      for (const zone of zonelist) {
+        if (zone.type > highestZoneidx || seen.has(zone.nid)) continue;
+        seen.add(zone.nid);
+        this.shrinkNode(k.nodes[zone.nid]!, sc);
+      }
+      if (sc.nrReclaimed >= sc.nrToReclaim) break;
+    }
+    return sc.nrReclaimed;
+  }
+
+  // --- kswapd ---
+
+  /** pgdat_balanced(): some eligible zone meets its high watermark at this order. */
+  private pgdatBalanced(node: PgData, order: number, highestZoneidx: number): boolean {
+    let mark = -1;
+    for (let i = 0; i <= highestZoneidx; i++) {
+      const z = node.zones[i]!;
+      if (!z.managed) continue;
+      mark = z.wmarkPages(WMARK_HIGH);
+      if (this.k.alloc.zoneWatermarkOk(z, order, mark, highestZoneidx, 0, z.vmStat[ZoneStat.NR_FREE_PAGES]!)) return true;
+    }
+    return mark === -1;
+  }
+
+  private watermarkBoosted(node: PgData, highestZoneidx: number): boolean {
+    for (let i = 0; i <= highestZoneidx; i++) if (node.zones[i]!.watermarkBoost) return true;
+    return false;
+  }
+
+  /** wakeup_kswapd() */
+  wakeupKswapd(zone: Zone, gfp: number, order: number, highestZoneidx: number): void {
+    if (!zone.managed) return;
+    const node = this.k.nodes[zone.nid]!;
+    const st = this.kswapd[zone.nid]!;
+    st.highestZoneidx = st.scheduled || st.running ? Math.max(st.highestZoneidx, highestZoneidx) : highestZoneidx;
+    st.order = Math.max(st.scheduled || st.running ? st.order : 0, order);
+    if (st.scheduled || st.running) return;
+    if (this.k.kswapdFailures(zone.nid) >= MAX_RECLAIM_RETRIES ||
+        (this.pgdatBalanced(node, order, highestZoneidx) && !this.watermarkBoosted(node, highestZoneidx))) {
+      if ((gfp & __GFP_DIRECT_RECLAIM) === 0) this.kcompactd?.wakeup(zone.nid, order, highestZoneidx);
+      return;
+    }
+    st.scheduled = true;
+    this.k.clock.scheduleAfter(this.kswapdLatencyNs, () => this.kswapdRun(node.nid));
+  }
+
+  /** One kswapd wakeup: balance_pgdat(), then wake kcompactd and go back to sleep. */
+  private kswapdRun(nid: number): void {
+    const st = this.kswapd[nid]!;
+    st.scheduled = false;
+    st.running = true;
+    const node = this.k.nodes[nid]!;
+    for (const z of node.zones) z.reclaimActive = true;
+    const allocOrder = st.order;
+    const idx = st.highestZoneidx;
+    const reclaimOrder = this.balancePgdat(node, allocOrder, idx);
+    for (const z of node.zones) z.reclaimActive = false;
+    st.running = false;
+    // kswapd_try_to_sleep(): when balanced, wake kcompactd for the original order.
+    if (this.pgdatBalanced(node, reclaimOrder, idx) || this.k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES) {
+      this.kcompactd?.wakeup(nid, allocOrder, idx);
+    }
+  }
+
+  /** balance_pgdat(): reclaim until some eligible zone is above high at the order (or boost is repaid). */
+  private balancePgdat(node: PgData, order: number, highestZoneidx: number): number {
+    const k = this.k;
+    k.alloc.events.add(VmEvent.PAGEOUTRUN, 1);
+    let nrBoostReclaim = 0;
+    const boosts = node.zones.map((z) => z.watermarkBoost);
+    for (const b of boosts) nrBoostReclaim += b;
+    const sc = this.newScanControl(GFP_KERNEL, order, highestZoneidx, 0, true);
+    const boosted = nrBoostReclaim > 0;
+    for (sc.priority = DEF_PRIORITY; sc.priority >= 1; ) {
+      let balanced = this.pgdatBalanced(node, sc.order, highestZoneidx);
+      if (!balanced && nrBoostReclaim) {
+        nrBoostReclaim = 0;
+        continue;
+      }
+      if (!nrBoostReclaim && balanced) break;
+      // kswapd_shrink_node()
+      sc.mayWritepage = !nrBoostReclaim;
+      sc.maySwap = !nrBoostReclaim;
+      sc.nrToReclaim = 0;
+      for (let i = 0; i <= highestZoneidx; i++) {
+        const z = node.zones[i]!;
+        if (z.managed) sc.nrToReclaim += Math.max(z.wmarkPages(WMARK_HIGH), SWAP_CLUSTER_MAX);
+      }
+      const before = sc.nrReclaimed;
+      this.shrinkNode(node, sc);
+      if (sc.order && sc.nrReclaimed >= 2 << sc.order) sc.order = 0; // compact_gap(): leave the rest to kcompactd
+      const got = sc.nrReclaimed - before;
+      if (nrBoostReclaim) nrBoostReclaim = Math.max(0, nrBoostReclaim - got);
+      balanced = this.pgdatBalanced(node, sc.order, highestZoneidx);
+      if (!got) sc.priority--;
+      else if (!balanced && got < sc.nrToReclaim) sc.priority--;
+    }
+    if (!sc.nrReclaimed) k.kswapdFailureCounts[node.nid]!++;
+    if (boosted) {
+      for (let i = 0; i < node.zones.length; i++) node.zones[i]!.watermarkBoost -= Math.min(node.zones[i]!.watermarkBoost, boosts[i]!);
+      this.kcompactd?.wakeup(node.nid, PAGEBLOCK_ORDER, highestZoneidx);
+    }
+    return sc.order;
+  }
+}
+
