@@ -1,7 +1,9 @@
 /**
  * The simulated kernel: one booted machine's page allocator plus the state the memory users
- * share (owners, LRU lists, node counters, the virtual clock). Subsystems (swap, shmem,
- * reclaim, processes, drivers) hold a reference to it, as kernel code reaches the globals.
+ * share (owners, LRU lists, node counters, the virtual clock), and the mechanisms wired into
+ * the allocation slowpath: reclaim (kswapd), compaction (kcompactd) and the OOM killer.
+ * Memory users (swap, shmem, processes, drivers) hold a reference to it, as kernel code
+ * reaches its globals.
  */
 import type { MachineConfig } from '../machine/config.js';
 import { EventQueue } from '../sim/clock.js';
@@ -14,6 +16,11 @@ import { PG_head, PG_lru } from './page_flags.js';
 import { Counters, NODE_STAT_NAMES, NodeStat } from './vmstat.js';
 import type { PgData, Zone } from './zone.js';
 import { lruDel } from './lru.js';
+import { Compaction } from './compaction.js';
+import { Kcompactd } from './kcompactd.js';
+import { Vmscan } from './vmscan.js';
+import { OomKiller } from './oom_kill.js';
+import { AllocSlowpath } from './alloc_slowpath.js';
 import type { AddressSpace } from './filemap.js';
 import type { MigrateTraceSink } from './migrate.js';
 
@@ -46,6 +53,11 @@ export class Kernel {
   readonly minFreeKbytes: number;
   /** The seeded stream every stochastic choice inside the model draws from. */
   readonly prng: Prng;
+  readonly compaction: Compaction;
+  readonly kcompactd: Kcompactd;
+  readonly vmscan: Vmscan;
+  readonly oom: OomKiller;
+  readonly slowpath: AllocSlowpath;
   /** The swap cache's address_space (swapper_spaces), once swap is configured. */
   swapCache: AddressSpace | null = null;
   /** Swap space totals (total_swap_pages, get_nr_swap_pages()), once swap is configured. */
@@ -66,6 +78,19 @@ export class Kernel {
     this.kswapdFailureCounts = this.alloc.nodes.map(() => 0);
     this.prng = new Prng(seed);
     this.alloc.timeSource = this.clock; // trace timestamps are the machine's virtual time
+    this.compaction = new Compaction(this);
+    this.kcompactd = new Kcompactd(this, this.compaction);
+    this.vmscan = new Vmscan(this);
+    this.vmscan.kcompactd = this.kcompactd;
+    this.kcompactd.kswapdRunning = (nid) => this.vmscan.isKswapdRunning(nid);
+    this.oom = new OomKiller(this);
+    const vmscan = this.vmscan;
+    this.slowpath = new AllocSlowpath(this, this.compaction, {
+      tryToFreePages: (gfp, order, ac) => vmscan.tryToFreePages(gfp, order, ac.zonelist.slice(ac.preferred), ac.highestZoneidx),
+      wakeupKswapd: (zone, gfp, order, idx) => vmscan.wakeupKswapd(zone, gfp, order, idx),
+    }, this.oom);
+    this.slowpath.install();
+    this.kcompactd.start();
   }
 
   kswapdFailures(nid: number): number {
