@@ -121,6 +121,8 @@ export class Compaction {
   extfragThreshold = 500;
   /** vm.compaction_proactiveness */
   proactiveness = 20;
+  /** Called after every isolate + migrate step of compact_zone() (tests run invariant checks here). */
+  onStep: (() => void) | null = null;
   private readonly contig = newContigPageInfo();
 
   constructor(private readonly k: Kernel) {}
@@ -647,6 +649,7 @@ export class Compaction {
           lastMigratedPfn = 0;
         }
       }
+      this.onStep?.();
       const capc = k.alloc.capc;
       if (capc && capc.page >= 0) {
         ret = CompactResult.SUCCESS;
