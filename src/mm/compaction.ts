@@ -14,6 +14,7 @@ import { fillContigPageInfo, fragmentationIndex, newContigPageInfo } from './ext
 import { ENOMEM, MigrateMode } from './filemap.js';
 import { __GFP_FS, __GFP_IO, GFP_KERNEL, gfpMigratetype } from './gfp.js';
 import type { Kernel } from './kernel.js';
+import { showGfpFlags } from '../trace/gfp_names.js';
 import { folioIsolateLru } from './lru.js';
 import { MigrateReason, type MigrationTarget, folioMapping, migratePages, putbackMovablePages } from './migrate.js';
 import { ALLOC_CMA, ALLOC_WMARK_MASK } from './page_alloc.js';
@@ -134,6 +135,7 @@ export class Compaction {
     zone.compactDeferShift++;
     if (order < zone.compactOrderFailed) zone.compactOrderFailed = order;
     if (zone.compactDeferShift > COMPACT_MAX_DEFER_SHIFT) zone.compactDeferShift = COMPACT_MAX_DEFER_SHIFT;
+    this.traceDefer('mm_compaction_defer_compaction', zone, order);
   }
 
   compactionDeferred(zone: Zone, order: number): boolean {
@@ -143,6 +145,7 @@ export class Compaction {
       zone.compactConsidered = limit;
       return false;
     }
+    this.traceDefer('mm_compaction_deferred', zone, order);
     return true;
   }
 
@@ -152,6 +155,7 @@ export class Compaction {
       zone.compactDeferShift = 0;
     }
     if (order >= zone.compactOrderFailed) zone.compactOrderFailed = order + 1;
+    this.traceDefer('mm_compaction_defer_reset', zone, order);
   }
 
   private compactionRestarting(zone: Zone, order: number): boolean {
@@ -291,7 +295,20 @@ export class Compaction {
       const fragindex = this.fragmentationIndex(zone, order);
       if (fragindex >= 0 && fragindex <= this.extfragThreshold) ret = CompactResult.NOT_SUITABLE_ZONE;
     }
+    if (this.k.eventTrace) this.traceZoneResult('mm_compaction_suitable', zone, order, ret);
     return ret === CompactResult.NOT_SUITABLE_ZONE ? CompactResult.SKIPPED : ret;
+  }
+
+  private traceZoneResult(name: string, zone: Zone, order: number, ret: CompactResult): void {
+    this.k.traceEvent(name, `node=${zone.nid} zone=${zone.name.padEnd(8)} order=${order} ret=${COMPACT_RESULT_NAMES[ret]}`);
+  }
+
+  private traceDefer(name: string, zone: Zone, order: number): void {
+    if (!this.k.eventTrace) return;
+    this.k.traceEvent(
+      name,
+      `node=${zone.nid} zone=${zone.name.padEnd(8)} order=${order} order_failed=${zone.compactOrderFailed} consider=${zone.compactConsidered} limit=${1 << zone.compactDeferShift}`,
+    );
   }
 
   /** compaction_zonelist_suitable(): would compaction help if reclaim freed what it could? */
@@ -351,6 +368,7 @@ export class Compaction {
     let skipUpdated = false;
     let skipOnFailure = false;
     let nextSkipPfn = 0;
+    const startPfn = lowPfn;
     cc.migratePfn = lowPfn;
     if (cc.directCompaction && cc.mode === MigrateMode.ASYNC) {
       skipOnFailure = true;
@@ -416,6 +434,7 @@ export class Compaction {
       if (validPage >= 0 && !skipUpdated) k.mem.setPageblockSkip(k.slot(validPage), true);
       this.updateCachedMigrate(cc, lowPfn);
     }
+    if (k.eventTrace) k.traceEvent('mm_compaction_isolate_migratepages', `range=(0x${startPfn.toString(16)} ~ 0x${lowPfn.toString(16)}) nr_scanned=${nrScanned} nr_taken=${nrIsolated}`);
     cc.totalMigrateScanned += nrScanned;
     if (nrIsolated) k.alloc.events.add(VmEvent.COMPACT_ISOLATED, nrIsolated);
     cc.migratePfn = lowPfn;
@@ -505,6 +524,7 @@ export class Compaction {
       blockpfn += isolated - 1;
     }
     if (blockpfn > endPfn) blockpfn = endPfn;
+    if (k.eventTrace) k.traceEvent('mm_compaction_isolate_freepages', `range=(0x${startPfn.toString(16)} ~ 0x${blockpfn.toString(16)}) nr_scanned=${nrScanned} nr_taken=${total}`);
     cc.totalFreeScanned += nrScanned;
     if (total) k.alloc.events.add(VmEvent.COMPACT_ISOLATED, total);
     return { next: blockpfn, isolated: total };
@@ -565,8 +585,15 @@ export class Compaction {
     return high;
   }
 
-  /** __compact_finished() */
+  /** compact_finished(): __compact_finished() traced, with NO_SUITABLE_PAGE meaning go on. */
   private compactFinished(cc: CompactControl): CompactResult {
+    const ret = this.compactFinishedInner(cc);
+    if (this.k.eventTrace) this.traceZoneResult('mm_compaction_finished', cc.zone, cc.order, ret);
+    return ret === CompactResult.NO_SUITABLE_PAGE ? CompactResult.CONTINUE : ret;
+  }
+
+  /** __compact_finished() */
+  private compactFinishedInner(cc: CompactControl): CompactResult {
     const zone = cc.zone;
     if (this.scannersMet(cc)) {
       this.resetCachedPositions(zone);
@@ -585,7 +612,7 @@ export class Compaction {
       if (!mem.listEmpty(zone.freeListHead(order, cc.migratetype))) return CompactResult.SUCCESS;
       if (alloc.findSuitableFallback(zone, order, cc.migratetype, true) !== -1) return CompactResult.SUCCESS;
     }
-    return cc.contended ? CompactResult.CONTENDED : CompactResult.CONTINUE; // NO_SUITABLE_PAGE -> CONTINUE
+    return cc.contended ? CompactResult.CONTENDED : CompactResult.NO_SUITABLE_PAGE;
   }
 
   /** compact_zone() */
@@ -620,6 +647,11 @@ export class Compaction {
     let lastMigratedPfn = 0;
     let updateCached = !sync && zone.compactCachedMigratePfn[0] === zone.compactCachedMigratePfn[1];
     const target = this.target(cc);
+    const hex = (n: number): string => `0x${n.toString(16)}`;
+    const modeName = sync ? 'sync' : 'async';
+    if (k.eventTrace) {
+      k.traceEvent('mm_compaction_begin', `zone_start=${hex(startPfn)} migrate_pfn=${hex(cc.migratePfn)} free_pfn=${hex(cc.freePfn)} zone_end=${hex(endPfn)}, mode=${modeName}`);
+    }
     while ((ret = this.compactFinished(cc)) === CompactResult.CONTINUE) {
       const iterationStartPfn = cc.migratePfn;
       cc.rescan = pageblockStartPfn(lastMigratedPfn) === pageblockStartPfn(iterationStartPfn);
@@ -628,7 +660,9 @@ export class Compaction {
       } else {
         updateCached = false;
         lastMigratedPfn = iterationStartPfn;
-        const err = migratePages(k, cc.migratepages, target, cc.mode, MigrateReason.COMPACTION);
+        const stats = { nrSucceeded: 0, nrFailedPages: 0, nrThpSucceeded: 0, nrThpFailed: 0, nrThpSplit: 0 };
+        const err = migratePages(k, cc.migratepages, target, cc.mode, MigrateReason.COMPACTION, stats);
+        if (k.eventTrace) k.traceEvent('mm_compaction_migratepages', `nr_migrated=${stats.nrSucceeded} nr_failed=${cc.nrMigratepages - stats.nrSucceeded}`);
         cc.nrMigratepages = 0;
         if (err) {
           putbackMovablePages(k, cc.migratepages);
@@ -664,6 +698,12 @@ export class Compaction {
     const ev = k.alloc.events;
     ev.add(VmEvent.COMPACT_MIGRATE_SCANNED, cc.totalMigrateScanned);
     ev.add(VmEvent.COMPACT_FREE_SCANNED, cc.totalFreeScanned);
+    if (k.eventTrace) {
+      k.traceEvent(
+        'mm_compaction_end',
+        `zone_start=${hex(startPfn)} migrate_pfn=${hex(cc.migratePfn)} free_pfn=${hex(cc.freePfn)} zone_end=${hex(endPfn)}, mode=${modeName} status=${COMPACT_RESULT_NAMES[ret]}`,
+      );
+    }
     return ret;
   }
 
@@ -701,6 +741,7 @@ export class Compaction {
   tryToCompactPages(gfp: number, order: number, allocFlags: number, zones: readonly Zone[], highestZoneidx: number, prio: CompactPriority): { result: CompactResult; captured: number } {
     let rc = CompactResult.SKIPPED;
     if ((gfp & __GFP_IO) === 0) return { result: rc, captured: -1 }; // gfp_compaction_allowed()
+    if (this.k.eventTrace) this.k.traceEvent('mm_compaction_try_to_compact_pages', `order=${order} gfp_mask=${showGfpFlags(gfp)} priority=${prio}`);
     for (const zone of zones) {
       if (zone.type > highestZoneidx) continue;
       if (prio > MIN_COMPACT_PRIORITY && this.compactionDeferred(zone, order)) {

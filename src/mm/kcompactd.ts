@@ -9,6 +9,7 @@ import { MigrateMode } from './filemap.js';
 import { GFP_KERNEL } from './gfp.js';
 import type { Kernel } from './kernel.js';
 import { VmEvent } from './vmstat.js';
+import { ZONE_NAMES } from './constants.js';
 
 export const HPAGE_FRAG_CHECK_INTERVAL_MSEC = 500;
 const NS_PER_MS = 1_000_000;
@@ -86,6 +87,7 @@ export class Kcompactd {
     if (d.highestZoneidx > highestZoneidx) d.highestZoneidx = highestZoneidx;
     if (!d.sleeping || d.wakePending) return;
     if (!this.nodeSuitable(d)) return;
+    if (this.k.eventTrace) this.traceWake('mm_compaction_wakeup_kcompactd', nid, order, highestZoneidx);
     d.wakePending = true;
     this.k.clock.scheduleAfter(0, () => {
       d.wakePending = false;
@@ -99,6 +101,7 @@ export class Kcompactd {
     d.sleeping = false;
     const order = d.maxOrder;
     const highest = d.highestZoneidx;
+    if (k.eventTrace) this.traceWake('mm_compaction_kcompactd_wake', d.nid, order, highest);
     k.alloc.events.add(VmEvent.COMPACT_DAEMON_WAKE, 1);
     const node = k.nodes[d.nid]!;
     for (let zoneid = 0; zoneid <= highest; zoneid++) {
@@ -120,6 +123,11 @@ export class Kcompactd {
     if (d.maxOrder <= order) d.maxOrder = 0;
     if (d.highestZoneidx >= highest) d.highestZoneidx = nrZones(k, d.nid) - 1;
     d.sleeping = true;
+    if (k.eventTrace) k.traceEvent('mm_compaction_kcompactd_sleep', `nid=${d.nid}`);
+  }
+
+  private traceWake(name: string, nid: number, order: number, highestZoneidx: number): void {
+    this.k.traceEvent(name, `nid=${nid} order=${order} classzone_idx=${ZONE_NAMES[highestZoneidx]!.padEnd(8)}`);
   }
 }
 

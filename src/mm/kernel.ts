@@ -22,7 +22,7 @@ import { Vmscan } from './vmscan.js';
 import { OomKiller } from './oom_kill.js';
 import { AllocSlowpath } from './alloc_slowpath.js';
 import type { AddressSpace } from './filemap.js';
-import type { MigrateTraceSink } from './migrate.js';
+import type { TraceEventSink } from './tracepoints.js';
 
 /** The vm sysctls of the memory users (Documentation/admin-guide/sysctl/vm.rst). */
 export interface VmSysctls {
@@ -62,8 +62,8 @@ export class Kernel {
   swapCache: AddressSpace | null = null;
   /** Swap space totals (total_swap_pages, get_nr_swap_pages()), once swap is configured. */
   swap: SwapTotals | null = null;
-  /** Sink for mm_migrate_pages, when traced. */
-  migrateTrace: MigrateTraceSink | null = null;
+  /** Where compaction, migration and reclaim tracepoints go, when traced. */
+  eventTrace: TraceEventSink | null = null;
   /** The task on whose behalf the model is running (current): named in OOM reports and traces. */
   current: CurrentTask = { comm: 'pagelab', pid: 1, oomScoreAdj: 0 };
   /** pgdat->kswapd_failures per node (reclaim keeps it; >= MAX_RECLAIM_RETRIES is "unreclaimable"). */
@@ -91,6 +91,15 @@ export class Kernel {
     }, this.oom);
     this.slowpath.install();
     this.kcompactd.start();
+  }
+
+  /** Fire a rendered tracepoint (callers test `eventTrace` first so a disabled one costs a branch). */
+  traceEvent(name: string, body: string): void {
+    const alloc = this.alloc;
+    const ctx = alloc.traceCtx;
+    ctx.cpu = alloc.cpu;
+    ctx.timeNs = this.clock.now;
+    this.eventTrace?.event(ctx, name, body);
   }
 
   kswapdFailures(nid: number): number {

@@ -111,11 +111,6 @@ export interface MigrateStats {
   nrThpSplit: number;
 }
 
-/** The model's sink for mm_migrate_pages (set by whoever traces). */
-export interface MigrateTraceSink {
-  mmMigratePages(stats: MigrateStats, mode: MigrateMode, reason: MigrateReason): void;
-}
-
 const MIGRATEPAGE_UNMAP = 1;
 const ENOMEM_RC = -ENOMEM;
 const ENOSYS_RC = -38;
@@ -236,7 +231,13 @@ export function migratePages(
   ev.add(VmEvent.THP_MIGRATION_SUCCESS, stats.nrThpSucceeded);
   ev.add(VmEvent.THP_MIGRATION_FAIL, stats.nrThpFailed);
   ev.add(VmEvent.THP_MIGRATION_SPLIT, stats.nrThpSplit);
-  k.migrateTrace?.mmMigratePages(stats, mode, reason);
+  if (k.eventTrace) {
+    k.traceEvent(
+      'mm_migrate_pages',
+      `nr_succeeded=${stats.nrSucceeded} nr_failed=${stats.nrFailedPages} nr_thp_succeeded=${stats.nrThpSucceeded} ` +
+        `nr_thp_failed=${stats.nrThpFailed} nr_thp_split=${stats.nrThpSplit} mode=${MIGRATE_MODE_NAMES[mode]} reason=${MIGRATE_REASON_NAMES[reason]}`,
+    );
+  }
   return from.length === 0 ? 0 : rc;
 }
 

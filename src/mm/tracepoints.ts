@@ -31,3 +31,11 @@ export interface KmemTraceSink {
     changeOwnership: boolean,
   ): void;
 }
+
+/**
+ * Any other tracepoint, already rendered to its TP_printk body (compaction, migration,
+ * vmscan events are infrequent next to the allocator's, so formatting at the call is fine).
+ */
+export interface TraceEventSink {
+  event(ctx: TraceContext, name: string, body: string): void;
+}

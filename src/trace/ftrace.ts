@@ -10,7 +10,7 @@
  * Browser-safe: no Node modules.
  */
 import { PAGEBLOCK_ORDER } from '../mm/constants.js';
-import type { KmemTraceSink, TraceContext } from '../mm/tracepoints.js';
+import type { KmemTraceSink, TraceContext, TraceEventSink } from '../mm/tracepoints.js';
 import { parseGfpFlags, showGfpFlags } from './gfp_names.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ let flattenSink = 0;
  * A KmemTraceSink that renders each event as a trace-file line. Lines go to the callback if
  * one is given (and are then not kept), otherwise into `lines`.
  */
-export class FtraceTextWriter implements KmemTraceSink {
+export class FtraceTextWriter implements KmemTraceSink, TraceEventSink {
   /** Rendered lines, without newlines (empty when a callback was given). */
   readonly lines: string[] = [];
   /** Events rendered so far (the `entries-written` count). */
@@ -239,6 +239,11 @@ export class FtraceTextWriter implements KmemTraceSink {
         mmPageAllocExtfragBody(pfn, allocOrder, fallbackOrder, allocMt, fallbackMt, changeOwnership),
       ),
     );
+  }
+
+  /** Any other event, its body already rendered. */
+  event(ctx: TraceContext, name: string, body: string): void {
+    this.emit(formatEventLine(ctx, name, body));
   }
 
   /** The whole trace file: header (entries = kept lines, written = all events) and lines. */

@@ -61,3 +61,28 @@ describe('compact_memory', () => {
     expect(k.alloc.events.get(VmEvent.PGMIGRATE_FAIL)).toBeGreaterThan(0);
   });
 });
+
+describe('compaction tracepoints', () => {
+  it('emit 6.1-format mm_compaction_* and mm_migrate_pages lines', async () => {
+    const { FtraceTextWriter, parseFtrace } = await import('../../src/trace/ftrace.js');
+    const k = machine(false);
+    fragment(k, () => false);
+    const w = new FtraceTextWriter();
+    k.eventTrace = w;
+    k.compaction.compactMemory();
+    const events = parseFtrace(w.text(1));
+    const names = new Set(events.map((e) => e.event));
+    expect(names).toEqual(new Set(['mm_compaction_begin', 'mm_compaction_isolate_migratepages', 'mm_compaction_isolate_freepages', 'mm_migrate_pages', 'mm_compaction_migratepages', 'mm_compaction_finished', 'mm_compaction_end', 'mm_compaction_suitable']));
+    const begin = events.find((e) => e.event === 'mm_compaction_begin')!;
+    expect(begin.body).toBe('zone_start=0x100000 migrate_pfn=0x100000 free_pfn=0x10fe00 zone_end=0x110000, mode=sync');
+    const end = events.filter((e) => e.event === 'mm_compaction_end').at(-1)!;
+    expect(end.body).toMatch(/^zone_start=0x100000 migrate_pfn=0x[0-9a-f]+ free_pfn=0x[0-9a-f]+ zone_end=0x110000, mode=sync status=complete$/);
+    const mig = events.find((e) => e.event === 'mm_migrate_pages')!;
+    expect(mig.body).toMatch(/^nr_succeeded=\d+ nr_failed=0 nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0 mode=MIGRATE_SYNC reason=compaction$/);
+    const fin = events.find((e) => e.event === 'mm_compaction_finished')!;
+    expect(fin.body).toBe('node=0 zone=Normal   order=-1 ret=continue');
+    // Migrated pages sum up to the vmstat counter.
+    const migrated = events.filter((e) => e.event === 'mm_migrate_pages').reduce((s, e) => s + Number(e.fields['nr_succeeded']), 0);
+    expect(migrated).toBe(k.alloc.events.get(VmEvent.PGMIGRATE_SUCCESS));
+  });
+});
