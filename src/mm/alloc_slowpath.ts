@@ -75,8 +75,7 @@ export class AllocSlowpath {
   }
 
   private wakeAllKswapds(gfp: number, order: number, ac: AllocContext): void {
-    if (!this.reclaim) return;
-    for (const zone of ac.zonelist) if (zone.type <= ac.highestZoneidx) this.reclaim.wakeupKswapd(zone, gfp, order, ac.highestZoneidx);
+    this.k.alloc.wakeAllKswapds(gfp, order, ac);
   }
 
   /** __alloc_pages_direct_compact(): returns a slot or -1, and the compaction result. */

@@ -2,7 +2,7 @@
  * The invariant checker (what CONFIG_DEBUG_VM and the free-list walkers would catch): run it
  * after any operation in tests. It throws an Error naming the first broken invariant.
  */
-import { MAX_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER } from './constants.js';
+import { MAX_ORDER, MIGRATE_PCPTYPES, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER } from './constants.js';
 import type { PageAllocator } from './page_alloc.js';
 import { PG_buddy, PG_hole, PG_pcp } from './page_flags.js';
 import { pindexToOrder } from './page_alloc.js';
@@ -22,7 +22,7 @@ function fail(zone: Zone, msg: string): never {
 function checkZone(alloc: PageAllocator, zone: Zone): void {
   const mem = alloc.mem;
   const pfn = (slot: number): string => `pfn 0x${alloc.slotToPfn(slot).toString(16)}`;
-  // Every slot that is a buddy head must be seen exactly once on the lists.
+  // Every slot that is a buddy head must be seen exactly once on the lists; seen = list type + 1.
   const seen = new Uint8Array(zone.spanned);
   let freePages = 0;
   for (let order = 0; order < MAX_ORDER; order++) {
@@ -38,7 +38,7 @@ function checkZone(alloc: PageAllocator, zone: Zone): void {
         if ((mem.flags[s]! & PG_buddy) === 0) fail(zone, `${pfn(s)} on free list without PageBuddy`);
         if (mem.private[s] !== order) fail(zone, `${pfn(s)} on order-${order} list has buddy order ${mem.private[s]}`);
         if (seen[s - zone.startSlot]) fail(zone, `${pfn(s)} is on two lists`);
-        seen[s - zone.startSlot] = 1;
+        seen[s - zone.startSlot] = mt + 1;
         for (let i = 1; i < 1 << order; i++) {
           const f = mem.flags[s + i]!;
           if (f & (PG_buddy | PG_pcp | PG_hole)) fail(zone, `${pfn(s + i)} inside free block ${pfn(s)} is buddy/pcp/hole`);
@@ -49,13 +49,14 @@ function checkZone(alloc: PageAllocator, zone: Zone): void {
         }
         if (mt !== MigrateType.ISOLATE) freePages += 1 << order;
         blocks++;
-        checkMerged(alloc, zone, s, order, mt);
       }
     }
     if (blocks !== zone.nrFree[order]) fail(zone, `nr_free[${order}] = ${zone.nrFree[order]} but the lists hold ${blocks}`);
   }
   for (let s = zone.startSlot; s < zone.endSlot; s++) {
-    if ((mem.flags[s]! & PG_buddy) !== 0 && !seen[s - zone.startSlot]) fail(zone, `${pfn(s)} is PageBuddy but on no list`);
+    if ((mem.flags[s]! & PG_buddy) === 0) continue;
+    if (!seen[s - zone.startSlot]) fail(zone, `${pfn(s)} is PageBuddy but on no list`);
+    checkMerged(alloc, zone, s, seen);
   }
   if (zone.vmStat[ZoneStat.NR_FREE_PAGES] !== freePages) {
     fail(zone, `NR_FREE_PAGES = ${zone.vmStat[ZoneStat.NR_FREE_PAGES]} but the free lists hold ${freePages}`);
@@ -63,16 +64,20 @@ function checkZone(alloc: PageAllocator, zone: Zone): void {
   checkPcp(alloc, zone);
 }
 
-/** No two free buddies of one order stay unmerged, except across non-mergeable pageblocks. */
-function checkMerged(alloc: PageAllocator, zone: Zone, s: number, order: number, mt: number): void {
-  if (order >= MAX_ORDER - 1) return;
+/**
+ * No two free buddies of one order stay unmerged, except at or above pageblock order where one
+ * of their list or pageblock types is non-mergeable: __free_one_page() compared the type the
+ * last-freed block brought (possibly a stale pcp-cached one) with the other's pageblock type.
+ */
+function checkMerged(alloc: PageAllocator, zone: Zone, s: number, listType: Uint8Array): void {
   const mem = alloc.mem;
+  const order = mem.private[s]!;
+  if (order >= MAX_ORDER - 1) return;
   const b = s ^ (1 << order);
-  if (!zone.spansSlot(b) || (mem.flags[b]! & PG_buddy) === 0 || mem.private[b] !== order) return;
+  if (b < s || !zone.spansSlot(b) || (mem.flags[b]! & PG_buddy) === 0 || mem.private[b] !== order) return;
   if (order >= PAGEBLOCK_ORDER) {
-    const bmt = mem.getPageblockMigratetype(b);
-    const mergeable = (t: number): boolean => t < 3;
-    if (mt !== bmt && (!mergeable(mt) || !mergeable(bmt))) return;
+    const types = [listType[s - zone.startSlot]! - 1, listType[b - zone.startSlot]! - 1, mem.getPageblockMigratetype(s), mem.getPageblockMigratetype(b)];
+    if (types.some((t) => t >= MIGRATE_PCPTYPES)) return;
   }
   fail(zone, `free buddies pfn 0x${alloc.slotToPfn(s).toString(16)} and 0x${alloc.slotToPfn(b).toString(16)} of order ${order} are not merged`);
 }

@@ -519,13 +519,11 @@ export class PageAllocator {
     return 1 << order;
   }
 
-  /** drain_all_pages(zone or every zone): return every cpu's pcp pages to the buddy lists. */
+  /** drain_all_pages(zone or every zone): cpu by cpu, each cpu's zones in order (__drain_all_pages). */
   drainAllPages(zone: Zone | null = null): void {
     const zones = zone ? [zone] : this.zoneById.filter((z) => z !== undefined);
-    for (const z of zones) {
-      for (let cpu = 0; cpu < this.nrCpus; cpu++) {
-        if (z.pcpCount[cpu]! > 0) this.freePcppagesBulk(z, z.pcpCount[cpu]!, cpu, 0);
-      }
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) {
+      for (const z of zones) if (z.pcpCount[cpu]! > 0) this.freePcppagesBulk(z, z.pcpCount[cpu]!, cpu, 0);
     }
   }
 
@@ -587,13 +585,13 @@ export class PageAllocator {
   }
 
   /** rmqueue() */
-  private rmqueue(zone: Zone, order: number, gfp: number, allocFlags: number, mt: number): number {
+  private rmqueue(zone: Zone, order: number, allocFlags: number, mt: number): number {
     let slot = -1;
     if (this.pcpEnabled && pcpAllowedOrder(order)) slot = this.rmqueuePcplist(zone, order, mt, allocFlags);
     if (slot < 0) slot = this.rmqueueBuddy(zone, order, allocFlags, mt);
     if (zone.boostedWatermark) {
       zone.boostedWatermark = false;
-      this.hooks.wakeupKswapd?.(zone, gfp, 0, zone.type);
+      this.hooks.wakeupKswapd?.(zone, 0, 0, zone.type);
     }
     return slot;
   }
@@ -724,7 +722,7 @@ export class PageAllocator {
           const mark = zone.wmarkPages(allocFlags & ALLOC_WMARK_MASK);
           if (!this.zoneWatermarkFast(zone, order, mark, highest, allocFlags, gfp)) continue; // node_reclaim off
         }
-        const slot = this.rmqueue(zone, order, gfp, allocFlags, this.acMigratetype);
+        const slot = this.rmqueue(zone, order, allocFlags, this.acMigratetype);
         if (slot >= 0) {
           this.prepNewPage(slot, order, gfp);
           if ((allocFlags & ALLOC_HIGHATOMIC) !== 0) this.reserveHighatomicPageblock(slot, zone);
@@ -763,6 +761,18 @@ export class PageAllocator {
     return flags;
   }
 
+  /** wake_all_kswapds(): the first eligible zone of each node wakes that node's kswapd. */
+  wakeAllKswapds(gfp: number, order: number, ac: AllocContext): void {
+    const wake = this.hooks.wakeupKswapd;
+    if (!wake) return;
+    let lastNid = -1;
+    for (const zone of ac.zonelist) {
+      if (zone.type > ac.highestZoneidx || !zone.managed || zone.nid === lastNid) continue;
+      wake(zone, gfp, order, ac.highestZoneidx);
+      lastNid = zone.nid;
+    }
+  }
+
   /** prepare_alloc_pages(): fill the alloc_context; returns false when no zone can serve the gfp. */
   private prepareAllocPages(gfp: number, nid: number): boolean {
     const highest = gfpZone(gfp);
@@ -783,8 +793,9 @@ export class PageAllocator {
    * at the min watermark. Returns the pfn, or -1.
    */
   allocPages(gfp: number, order: number, nid = 0): number {
+    if (order >= MAX_ORDER) return -1; // WARN_ON_ONCE_GFP, before any tracepoint
     let slot = -1;
-    if (order < MAX_ORDER && this.prepareAllocPages(gfp, nid)) {
+    if (this.prepareAllocPages(gfp, nid)) {
       const preferred = this.acZonelist[this.acPreferred]!;
       const allocFlags = ALLOC_WMARK_LOW | this.allocFlagsNofragment(preferred, gfp);
       slot = this.getPageFromFreelist(gfp, order, allocFlags);
@@ -805,11 +816,7 @@ export class PageAllocator {
    */
   private allocPagesSlowpath(gfp: number, order: number): number {
     const allocFlags = this.gfpToAllocFlags(gfp, order);
-    if ((allocFlags & ALLOC_KSWAPD) !== 0 && this.hooks.wakeupKswapd) {
-      for (const zone of this.acZonelist) {
-        if (zone.type <= this.acHighestZoneidx) this.hooks.wakeupKswapd(zone, gfp, order, this.acHighestZoneidx);
-      }
-    }
+    if ((allocFlags & ALLOC_KSWAPD) !== 0) this.wakeAllKswapds(gfp, order, this.allocContext());
     return this.getPageFromFreelist(gfp, order, allocFlags);
   }
 
