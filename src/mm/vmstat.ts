@@ -112,6 +112,12 @@ export enum VmEvent {
   UNEVICTABLE_PGS_CLEARED,
   THP_FAULT_ALLOC,
   THP_FAULT_FALLBACK,
+  // Added for the memory users (mm/swap.c, mm/huge_memory.c).
+  PGROTATED,
+  UNEVICTABLE_PGS_STRANDED,
+  THP_SPLIT_PAGE,
+  THP_SPLIT_PAGE_FAILED,
+  THP_SPLIT_PMD,
 }
 export const VM_EVENT_NAMES = namesOf(VmEvent);
 export const NR_VM_EVENTS = VM_EVENT_NAMES.length;

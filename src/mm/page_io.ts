@@ -1,0 +1,135 @@
+/**
+ * Page I/O on the virtual clock (mm/page_io.c, the writeback half of mm/filemap.c and
+ * mm/page-writeback.c): a page write sets PG_writeback and completes `latency` virtual ns
+ * later, when folio_end_writeback() runs from the event queue; reads are synchronous for the
+ * caller (the model returns their latency instead of advancing the clock).
+ *
+ * Block-layer accounting as submit_bio() does it: pgpgin/pgpgout count the bio's size; the
+ * model counts them directly in KiB (PAGE_SIZE / 1024 per page), the unit /proc/vmstat prints
+ * after the kernel's sectors / 2.
+ */
+import { PAGE_SIZE } from './constants.js';
+import { type AddressSpace, folioEndWriteback, folioStartWriteback, type WritebackControl } from './filemap.js';
+import type { Kernel } from './kernel.js';
+import { lruAdd, lruDel, lruMove } from './lru.js';
+import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_unevictable, PG_writeback } from './page_flags.js';
+import { folioFreeSwap, swapInfo } from './swapfile.js';
+import { VmEvent } from './vmstat.js';
+
+/** pgpgin/pgpgout units per page (KiB). */
+export const KB_PER_PAGE = PAGE_SIZE / 1024;
+
+/** Writes in flight per kernel: pfn -> the token of its pending completion event. */
+interface InflightIo {
+  seq: number;
+  readonly byPfn: Map<number, number>;
+}
+const inflight = new WeakMap<Kernel, InflightIo>();
+
+function inflightOf(k: Kernel): InflightIo {
+  let io = inflight.get(k);
+  if (!io) {
+    io = { seq: 0, byPfn: new Map() };
+    inflight.set(k, io);
+  }
+  return io;
+}
+
+/** noop_dirty_folio(): set PG_dirty with no dirty accounting (shmem, swap cache). */
+export function noopDirtyFolio(k: Kernel, _mapping: AddressSpace, pfn: number): boolean {
+  const s = k.slot(pfn);
+  if ((k.mem.flags[s]! & PG_dirty) !== 0) return false;
+  k.mem.flags[s]! |= PG_dirty;
+  return true;
+}
+
+/**
+ * folio_end_writeback(): the PG_reclaim rotation (folio_rotate_reclaimable() +
+ * lru_move_tail_fn(): a clean evictable folio on the LRU goes to the inactive tail so reclaim
+ * frees it next, counting pgrotated), then clear PG_writeback.
+ */
+export function endWriteback(k: Kernel, pfn: number): void {
+  const s = k.slot(pfn);
+  const flags = k.mem.flags[s]!;
+  if ((flags & PG_writeback) === 0) return;
+  if ((flags & PG_reclaim) !== 0) {
+    k.mem.flags[s] = flags & ~PG_reclaim;
+    if ((flags & (PG_dirty | PG_unevictable)) === 0 && (flags & PG_lru) !== 0) {
+      lruDel(k, pfn);
+      k.mem.flags[s]! &= ~PG_active;
+      lruAdd(k, pfn);
+      lruMove(k, pfn, true);
+      k.alloc.events.add(VmEvent.PGROTATED, k.nrPages(pfn));
+    }
+  }
+  folioEndWriteback(k, pfn);
+}
+
+/**
+ * Start writing a folio (set_page_writeback() + submit_bio(REQ_OP_WRITE)): PG_writeback now,
+ * pgpgout counted, folio_end_writeback() `latencyNs` later on the clock.
+ */
+export function submitWrite(k: Kernel, pfn: number, latencyNs: number): void {
+  if ((k.mem.flags[k.slot(pfn)]! & PG_writeback) !== 0) {
+    // Writers wait for (or skip) a folio under writeback before ->writepage; writing it twice is a caller bug.
+    throw new Error(`write of pfn 0x${pfn.toString(16)} while it is under writeback`);
+  }
+  folioStartWriteback(k, pfn);
+  k.alloc.events.add(VmEvent.PGPGOUT, k.nrPages(pfn) * KB_PER_PAGE);
+  const io = inflightOf(k);
+  const token = ++io.seq;
+  io.byPfn.set(pfn, token);
+  k.clock.scheduleAfter(latencyNs, () => {
+    if (io.byPfn.get(pfn) !== token) return; // completed early by folio_wait_writeback()
+    io.byPfn.delete(pfn);
+    endWriteback(k, pfn);
+  });
+}
+
+/**
+ * folio_wait_writeback(). Simplification: the wait takes no virtual time; the write in flight
+ * completes at once (its scheduled completion becomes a no-op).
+ */
+export function folioWaitWriteback(k: Kernel, pfn: number): void {
+  if ((k.mem.flags[k.slot(pfn)]! & PG_writeback) === 0) return;
+  const io = inflightOf(k);
+  io.byPfn.delete(pfn);
+  endWriteback(k, pfn);
+}
+
+/** Writes still in flight (for tests and reports). */
+export function writesInFlight(k: Kernel): number {
+  return inflight.get(k)?.byPfn.size ?? 0;
+}
+
+/** Count a synchronous read of `nr` pages from a block device (submit_bio(REQ_OP_READ)). */
+export function countPageRead(k: Kernel, nr: number): void {
+  k.alloc.events.add(VmEvent.PGPGIN, nr * KB_PER_PAGE);
+}
+
+/**
+ * swap_writepage(): if nothing refers to the slot any more, just drop the folio from the swap
+ * cache (folio_free_swap()); otherwise __swap_writepage(): pswpout, PG_writeback, and the
+ * write completes after the device's write latency. (zswap/frontswap is off by default.)
+ */
+export function swapWritepage(k: Kernel, pfn: number, _wbc: WritebackControl): number {
+  k.mem.flags[k.slot(pfn)]! &= ~PG_dirty; // the caller's folio_clear_dirty_for_io(), if it has not (no accounting here)
+  if (folioFreeSwap(k, pfn)) return 0;
+  const si = swapInfo(k);
+  if (!si) throw new Error('swap_writepage without a swap device');
+  k.alloc.events.add(VmEvent.PSWPOUT, k.nrPages(pfn)); // count_swpout_vm_event() (no THP swap)
+  submitWrite(k, pfn, si.writeLatencyNs);
+  return 0;
+}
+
+/**
+ * swap_readpage(), synchronous: pswpin and pgpgin counted, the page is uptodate on return.
+ * Returns the device's read latency for the caller to account.
+ */
+export function swapReadpage(k: Kernel, pfn: number): number {
+  const si = swapInfo(k);
+  if (!si) throw new Error('swap_readpage without a swap device');
+  k.alloc.events.add(VmEvent.PSWPIN, 1);
+  countPageRead(k, k.nrPages(pfn));
+  return si.readLatencyNs;
+}
