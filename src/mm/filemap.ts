@@ -5,9 +5,9 @@
  * bring its own — which is what the 2016 shmem_dev_info patch is about.
  */
 import type { Kernel } from './kernel.js';
-import { lruAdd, lruMove } from './lru.js';
+import { lruAdd, lruDel } from './lru.js';
 import type { Owner } from './owners.js';
-import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_swapbacked, PG_unevictable, PG_writeback } from './page_flags.js';
+import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_swapbacked, PG_swapcache, PG_unevictable, PG_writeback } from './page_flags.js';
 import { NodeStat, VmEvent, ZoneStat } from './vmstat.js';
 
 /** enum migrate_mode (include/linux/migrate_mode.h) */
@@ -117,7 +117,7 @@ export function filemapRemoveFolio(k: Kernel, mapping: AddressSpace, pfn: number
   mapping.nrpages -= nr;
   k.modNodeStat(pfn, NodeStat.NR_FILE_PAGES, -nr);
   if (mapping.kind === 'shmem') k.modNodeStat(pfn, NodeStat.NR_SHMEM, -nr);
-  if ((k.mem.flags[s]! & PG_dirty) !== 0) accountFolioCleaned(k, pfn);
+  if ((k.mem.flags[s]! & PG_dirty) !== 0 && mappingCanWriteback(mapping)) accountFolioCleaned(k, pfn);
   k.mem.mapping[s] = 0;
   k.putPage(pfn, nr);
 }
@@ -156,12 +156,21 @@ export function folioMarkDirty(k: Kernel, mapping: AddressSpace, pfn: number): b
   return (mapping.aops.dirtyFolio ?? filemapDirtyFolio)(k, mapping, pfn);
 }
 
-/** folio_clear_dirty_for_io(): clear dirty before ->writepage. */
+/**
+ * mapping_can_writeback(): only regular files account dirty and writeback pages; shmem and
+ * the swap cache use noop_dirty_folio and a bdi without writeback accounting.
+ */
+export function mappingCanWriteback(mapping: AddressSpace | null): boolean {
+  return mapping !== null && mapping.kind === 'file';
+}
+
+/** folio_clear_dirty_for_io(): clear dirty before ->writepage (accounted for files only). */
 export function folioClearDirtyForIo(k: Kernel, pfn: number): boolean {
   const s = k.slot(pfn);
   if ((k.mem.flags[s]! & PG_dirty) === 0) return false;
   k.mem.flags[s]! &= ~PG_dirty;
-  accountFolioCleaned(k, pfn);
+  const owner = k.owners.get(k.mem.mapping[s]!);
+  if ((k.mem.flags[s]! & PG_swapcache) === 0 && owner && owner.kind === 'file') accountFolioCleaned(k, pfn);
   return true;
 }
 
@@ -184,8 +193,11 @@ export function folioEndWriteback(k: Kernel, pfn: number): void {
   const flags = k.mem.flags[s]!;
   if ((flags & PG_reclaim) !== 0) {
     k.mem.flags[s] = flags & ~PG_reclaim;
-    if ((flags & PG_lru) !== 0 && (flags & (PG_active | PG_unevictable)) === 0) {
-      lruMove(k, pfn, true);
+    // folio_rotate_reclaimable(): a clean evictable folio goes to the inactive tail (lru_move_tail_fn).
+    if ((flags & PG_lru) !== 0 && (flags & (PG_dirty | PG_unevictable)) === 0) {
+      lruDel(k, pfn);
+      k.mem.flags[s]! &= ~PG_active;
+      lruAdd(k, pfn, true);
       k.alloc.events.add(VmEvent.PGROTATED, k.nrPages(pfn));
     }
   }

@@ -7,7 +7,7 @@
 import type { Kernel } from './kernel.js';
 import type { AddressSpace } from './filemap.js';
 import {
-  PG_active, PG_anon, PG_isolated, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable,
+  PG_active, PG_anon, PG_isolated, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_tail, PG_unevictable,
 } from './page_flags.js';
 import { NodeStat, VmEvent, ZoneStat } from './vmstat.js';
 
@@ -76,15 +76,15 @@ function lruvecAddFolio(k: Kernel, pfn: number, tail: boolean): void {
   setFolioFlag(k, pfn, PG_lru, true);
 }
 
-/** folio_add_lru() + lru_add_fn(): decide evictability, then add. */
-export function lruAdd(k: Kernel, pfn: number): void {
+/** folio_add_lru() + lru_add_fn(): decide evictability, then add (at the tail for rotation). */
+export function lruAdd(k: Kernel, pfn: number, tail = false): void {
   const s = k.slot(pfn);
   if (folioEvictable(k, pfn)) {
     k.mem.flags[s]! &= ~PG_unevictable;
   } else {
     k.mem.flags[s] = (k.mem.flags[s]! & ~PG_active) | PG_unevictable;
   }
-  lruvecAddFolio(k, pfn, false);
+  lruvecAddFolio(k, pfn, tail);
 }
 
 /** lruvec_del_folio() */
@@ -99,7 +99,8 @@ export function lruDel(k: Kernel, pfn: number): void {
 /** folio_isolate_lru(): take it off the LRU with a reference; false if it was not on one. */
 export function folioIsolateLru(k: Kernel, pfn: number): boolean {
   const s = k.slot(pfn);
-  if ((k.mem.flags[s]! & PG_lru) === 0) return false;
+  if ((k.mem.flags[s]! & (PG_lru | PG_tail)) !== PG_lru) return false; // tails share the head's PG_lru
+
   k.getPage(pfn);
   lruDel(k, pfn);
   k.mem.flags[s]! |= PG_isolated;

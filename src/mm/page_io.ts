@@ -11,8 +11,7 @@
 import { PAGE_SIZE } from './constants.js';
 import { type AddressSpace, folioEndWriteback, folioStartWriteback, type WritebackControl } from './filemap.js';
 import type { Kernel } from './kernel.js';
-import { lruAdd, lruDel, lruMove } from './lru.js';
-import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_unevictable, PG_writeback } from './page_flags.js';
+import { PG_dirty, PG_writeback } from './page_flags.js';
 import { folioFreeSwap, swapInfo } from './swapfile.js';
 import { VmEvent } from './vmstat.js';
 
@@ -49,19 +48,7 @@ export function noopDirtyFolio(k: Kernel, _mapping: AddressSpace, pfn: number): 
  * frees it next, counting pgrotated), then clear PG_writeback.
  */
 export function endWriteback(k: Kernel, pfn: number): void {
-  const s = k.slot(pfn);
-  const flags = k.mem.flags[s]!;
-  if ((flags & PG_writeback) === 0) return;
-  if ((flags & PG_reclaim) !== 0) {
-    k.mem.flags[s] = flags & ~PG_reclaim;
-    if ((flags & (PG_dirty | PG_unevictable)) === 0 && (flags & PG_lru) !== 0) {
-      lruDel(k, pfn);
-      k.mem.flags[s]! &= ~PG_active;
-      lruAdd(k, pfn);
-      lruMove(k, pfn, true);
-      k.alloc.events.add(VmEvent.PGROTATED, k.nrPages(pfn));
-    }
-  }
+  if ((k.mem.flags[k.slot(pfn)]! & PG_writeback) === 0) return; // already ended by folioWaitWriteback()
   folioEndWriteback(k, pfn);
 }
 
@@ -77,6 +64,7 @@ export function submitWrite(k: Kernel, pfn: number, latencyNs: number): void {
   folioStartWriteback(k, pfn);
   k.alloc.events.add(VmEvent.PGPGOUT, k.nrPages(pfn) * KB_PER_PAGE);
   const io = inflightOf(k);
+  k.vmscan.waitForWriteback ??= () => waitForAllWriteback(k);
   const token = ++io.seq;
   io.byPfn.set(pfn, token);
   k.clock.scheduleAfter(latencyNs, () => {
@@ -95,6 +83,18 @@ export function folioWaitWriteback(k: Kernel, pfn: number): void {
   const io = inflightOf(k);
   io.byPfn.delete(pfn);
   endWriteback(k, pfn);
+}
+
+/**
+ * Complete every write in flight now (reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) waking when
+ * the I/O ends); returns how many. Simplification: the wait takes no virtual time.
+ */
+export function waitForAllWriteback(k: Kernel): number {
+  const io = inflight.get(k);
+  if (!io) return 0;
+  const pfns = [...io.byPfn.keys()];
+  for (const pfn of pfns) folioWaitWriteback(k, pfn);
+  return pfns.length;
 }
 
 /** Writes still in flight (for tests and reports). */

@@ -17,10 +17,12 @@ import type { Kernel } from './kernel.js';
 import { lruAdd } from './lru.js';
 import { migrateFolio } from './migrate.js';
 import { EEXIST, EINVAL, ENOENT, ENOMEM, MmError } from './mm_error.js';
-import { PG_dirty, PG_swapbacked, PG_swapcache } from './page_flags.js';
+import { PG_dirty, PG_mlocked, PG_swapbacked, PG_swapcache } from './page_flags.js';
 import { noopDirtyFolio, swapReadpage, swapWritepage } from './page_io.js';
 import { tryToUnmapAnon } from './rmap.js';
-import { folioAllocSwap, putSwapFolio, swapcachePrepare, swapCount, swapInfo } from './swapfile.js';
+import { splitHugePage } from './huge_memory.js';
+import type { AnonReclaimOps } from './vmscan.js';
+import { folioAllocSwap, folioFreeSwap, putSwapFolio, swapcachePrepare, swapCount, swapInfo, vmSwapFull } from './swapfile.js';
 import { NodeStat } from './vmstat.js';
 
 /** swap_aops (6.1): swap_writepage, swap_dirty_folio (noop for a block device), migrate_folio. */
@@ -132,19 +134,15 @@ export function addToSwap(k: Kernel, pfn: number): boolean {
  * add_to_swap(), try_to_unmap(), swap_writepage() and delete_from_swap_cache() (the
  * __remove_mapping() of a clean swap-cache folio, the caller keeping its isolation reference).
  */
-export function anonReclaimOps(k: Kernel): {
-  addToSwap(pfn: number): boolean;
-  tryToUnmap(pfn: number): boolean;
-  swapWritepage(pfn: number): void;
-  deleteFromSwapCache(pfn: number): void;
-} {
+export function anonReclaimOps(k: Kernel): AnonReclaimOps {
   return {
     addToSwap: (pfn) => addToSwap(k, pfn),
     tryToUnmap: (pfn) => tryToUnmapAnon(k, pfn),
-    swapWritepage: (pfn) => {
-      swapWritepage(k, pfn, { forReclaim: true });
-    },
+    splitFolio: (pfn, onTail) => splitHugePage(k, pfn, onTail),
     deleteFromSwapCache: (pfn) => deleteFromSwapCache(k, pfn),
+    freeSwapIfFull: (pfn) => {
+      if (vmSwapFull(k) || (k.mem.flags[k.slot(pfn)]! & PG_mlocked) !== 0) folioFreeSwap(k, pfn);
+    },
   };
 }
 

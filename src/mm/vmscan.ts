@@ -13,7 +13,7 @@ import { MAX_NR_ZONES, PAGEBLOCK_ORDER, PAGE_SHIFT } from './constants.js';
 import { __GFP_DIRECT_RECLAIM, GFP_KERNEL } from './gfp.js';
 import { type Kcompactd } from './kcompactd.js';
 import type { Kernel } from './kernel.js';
-import { AOP_WRITEPAGE_ACTIVATE, type AddressSpace, filemapRemoveFolio } from './filemap.js';
+import { AOP_WRITEPAGE_ACTIVATE, type AddressSpace, filemapRemoveFolio, folioClearDirtyForIo } from './filemap.js';
 import { LruList, folioEvictable, folioPutbackLru, isFileLru, lruDel } from './lru.js';
 import { folioMapping } from './migrate.js';
 import {
@@ -62,10 +62,15 @@ export interface AnonReclaimOps {
   addToSwap(pfn: number): boolean;
   /** try_to_unmap(): replace every PTE of the folio with its swap entry; true if now unmapped. */
   tryToUnmap(pfn: number): boolean;
-  /** swap_writepage() for a swap-cache folio: start writeback; completion comes later. */
-  swapWritepage(pfn: number): void;
+  /**
+   * split_folio_to_list(): split a large isolated folio that cannot be swapped whole; each tail
+   * comes back isolated through `onTail`. 0 or -errno.
+   */
+  splitFolio?(pfn: number, onTail: (tail: number) => void): number;
   /** __delete_from_swap_cache() + the cache's reference, for a clean unmapped swap-cache folio. */
   deleteFromSwapCache(pfn: number): void;
+  /** folio_free_swap() when swap is over half full (vm_swap_full()) or the folio is mlocked. */
+  freeSwapIfFull?(pfn: number): void;
 }
 
 /** struct scan_control (the fields used). */
@@ -108,6 +113,13 @@ export class Vmscan {
   private readonly kswapd: KswapdState[];
   /** Delay between a wakeup and kswapd running (the scheduler's latency), ns. */
   kswapdLatencyNs = 0;
+  /**
+   * Wait for the writeback in flight to finish (the I/O layer installs it): what direct
+   * reclaim's reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) sleeps on. Returns writes completed.
+   */
+  waitForWriteback: (() => number) | null = null;
+  /** Times direct reclaim throttled on writeback. */
+  writebackThrottles = 0;
 
   constructor(private readonly k: Kernel) {
     this.lruvecs = k.nodes.map(() => ({ anonCost: 0, fileCost: 0 }));
@@ -338,9 +350,10 @@ export class Vmscan {
     const mem = k.mem;
     let reclaimed = 0;
     let pageout = 0;
-    for (const pfn of folios) {
+    for (let i = 0; i < folios.length; i++) {
+      const pfn = folios[i]!;
       const s = k.slot(pfn);
-      const nr = k.nrPages(pfn);
+      let nr = k.nrPages(pfn);
       let fate: 'activate' | 'keep' | 'free' = 'keep';
       decide: {
         if (!folioEvictable(k, pfn)) {
@@ -360,9 +373,22 @@ export class Vmscan {
         }
         const anon = (mem.flags[s]! & PG_anon) !== 0;
         if (anon && (mem.flags[s]! & PG_swapcache) === 0) {
-          if (!sc.maySwap || !this.canReclaimAnon() || !this.anonOps!.addToSwap(pfn)) {
+          if (!sc.maySwap || !this.canReclaimAnon()) {
             fate = 'activate';
             break decide;
+          }
+          if (!this.anonOps!.addToSwap(pfn)) {
+            // A THP that cannot get a run of swap slots is split: its tails join this list and
+            // the head, now a small folio, tries again.
+            if (nr === 1 || this.anonOps!.splitFolio?.(pfn, (t) => folios.push(t)) !== 0) {
+              fate = 'activate';
+              break decide;
+            }
+            nr = 1;
+            if (!this.anonOps!.addToSwap(pfn)) {
+              fate = 'activate';
+              break decide;
+            }
           }
         }
         if (mem.mapcount[s]! > 0) {
@@ -399,32 +425,37 @@ export class Vmscan {
         reclaimed += nr;
         continue;
       }
-      if (fate === 'activate' && folioEvictable(k, pfn)) {
-        mem.flags[s]! |= PG_active;
-        k.alloc.events.add(VmEvent.PGACTIVATE, nr);
+      if (fate === 'activate') {
+        // activate_locked: a kept swap-cache folio gives its slot back when swap runs short.
+        if ((mem.flags[s]! & PG_swapcache) !== 0) this.anonOps?.freeSwapIfFull?.(pfn);
+        if (folioEvictable(k, pfn)) {
+          mem.flags[s]! |= PG_active;
+          k.alloc.events.add(VmEvent.PGACTIVATE, nr);
+        }
       }
       folioPutbackLru(k, pfn);
     }
     return { reclaimed, pageout };
   }
 
-  /** pageout(): ->writepage for a dirty folio the page cache (or swap cache) alone holds. */
+  /**
+   * pageout(): ->writepage (shmem_writepage, swap_writepage, a file's) for a dirty folio that
+   * only its cache and the isolation hold — a pinned page is never written.
+   */
   private pageout(pfn: number): 'activate' | 'keep' | 'success' {
     const k = this.k;
     const s = k.slot(pfn);
-    // is_page_cache_freeable(): the isolation reference plus the cache's, nothing else (no pins).
-    if (k.mem.refcount[s]! !== 1 + k.nrPages(pfn)) return 'keep';
-    if ((k.mem.flags[s]! & PG_swapcache) !== 0) {
-      if (!this.anonOps) return 'keep';
-      k.mem.flags[s]! &= ~PG_dirty;
-      this.anonOps.swapWritepage(pfn);
-      k.modNodeStat(pfn, NodeStat.NR_VMSCAN_WRITE, k.nrPages(pfn));
-      return 'success';
-    }
+    if (k.mem.refcount[s]! !== 1 + k.nrPages(pfn)) return 'keep'; // is_page_cache_freeable()
     const mapping = folioMapping(k, pfn);
-    if (!mapping?.aops.writepage) return 'keep';
+    if (!mapping?.aops.writepage) return 'activate';
+    if (!folioClearDirtyForIo(k, pfn)) return 'success'; // PAGE_CLEAN
+    k.mem.flags[s]! |= PG_reclaim;
     const rc = mapping.aops.writepage(k, pfn, { forReclaim: true });
-    if (rc === AOP_WRITEPAGE_ACTIVATE) return 'activate';
+    if (rc === AOP_WRITEPAGE_ACTIVATE) {
+      k.mem.flags[s]! &= ~PG_reclaim;
+      return 'activate';
+    }
+    if ((k.mem.flags[s]! & PG_writeback) === 0) k.mem.flags[s]! &= ~PG_reclaim; // synchronous write
     if (rc < 0) return 'keep';
     k.modNodeStat(pfn, NodeStat.NR_VMSCAN_WRITE, k.nrPages(pfn));
     return 'success';
@@ -511,14 +542,20 @@ export class Vmscan {
     const k = this.k;
     const sc = this.newScanControl(gfp, order, highestZoneidx, SWAP_CLUSTER_MAX, false);
     k.alloc.events.add(VmEvent.ALLOCSTALL_DMA + highestZoneidx, 1);
-    for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
-      const seen = new Set<number>();
-      for (const zone of zonelist) {
-        if (zone.type > highestZoneidx || seen.has(zone.nid)) continue;
-        seen.add(zone.nid);
-        this.shrinkNode(k.nodes[zone.nid]!, sc);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
+        const seen = new Set<number>();
+        for (const zone of zonelist) {
+          if (zone.type > highestZoneidx || seen.has(zone.nid)) continue;
+          seen.add(zone.nid);
+          this.shrinkNode(k.nodes[zone.nid]!, sc);
+        }
+        if (sc.nrReclaimed >= sc.nrToReclaim) break;
       }
-      if (sc.nrReclaimed >= sc.nrToReclaim) break;
+      // Nothing freed but pages are on their way to disk: throttle until the writeback ends
+      // (reclaim_throttle), then scan again so the now-clean pages can go.
+      if (sc.nrReclaimed || !this.waitForWriteback || !this.waitForWriteback()) break;
+      this.writebackThrottles++;
     }
     return sc.nrReclaimed;
   }
