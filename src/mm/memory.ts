@@ -20,6 +20,7 @@ import { PAGE_SIZE } from './constants.js';
 import { checkAlive, checkRange, rangeMapped, touch } from './fault.js';
 import { HPAGE_PMD_NR, VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, compoundHead, splitHugePage } from './huge_memory.js';
 import type { Kernel } from './kernel.js';
+import type { OomTask } from './oom_kill.js';
 import { mlockFolio, munlockFolio } from './mlock.js';
 import { EAGAIN, EBUSY, EEXIST, EINVAL, ENOMEM, MmError } from './mm_error.js';
 import type { Owner } from './owners.js';
@@ -56,7 +57,7 @@ const MMAP_BASE_VPN = TASK_SIZE_PAGES - 0x10000;
  * struct mm_struct of a process, with its task's identity: an Owner of kind 'anon'. It has
  * the shape the OOM killer reads (OomTask) and the reverse-map hooks migration calls.
  */
-export class MmStruct implements Owner {
+export class MmStruct implements Owner, OomTask {
   id = 0;
   readonly kind = 'anon' as const;
   readonly name: string;
@@ -145,7 +146,9 @@ export class MmStruct implements Owner {
 /** A process's mm, registered as an owner. */
 export function createMm(k: Kernel, opts: MmOptions): MmStruct {
   if (!Number.isInteger(opts.pid) || opts.pid < 0) throw new MmError(-EINVAL, `bad pid ${opts.pid}`);
-  return k.owners.register(new MmStruct(k, opts));
+  const mm = k.owners.register(new MmStruct(k, opts));
+  k.oom.tasks.add(mm); // for_each_process() as the OOM killer walks it
+  return mm;
 }
 
 function sortVmas(mm: MmStruct): void {
@@ -318,6 +321,7 @@ export function munmap(k: Kernel, mm: MmStruct, start: number, pages: number): v
  */
 export function exitMm(k: Kernel, mm: MmStruct): void {
   if (mm.exited) return;
+  k.oom.tasks.delete(mm);
   for (const vma of mm.vmas.slice()) zapRange(k, mm, vma, vma.start, vma.end);
   mm.vmas.length = 0;
   mm.pmdPopulated.clear();

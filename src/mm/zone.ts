@@ -50,7 +50,8 @@ export class Zone {
   reclaimActive = false;
   /** Pageblocks of this zone currently MIGRATE_ISOLATE (has_isolate_pageblock()). */
   nrIsolatePageblock = 0;
-  // Compaction state (struct zone, CONFIG_COMPACTION), as pfns.
+  // Compaction state (struct zone, CONFIG_COMPACTION), as pfns; zeroed at boot like the kernel's
+  // pgdat, so the first compact_zone() resets the scanners to the zone's ends.
   compactCachedFreePfn = 0;
   /** [async, sync] */
   readonly compactCachedMigratePfn = [0, 0];
@@ -79,9 +80,6 @@ export class Zone {
     this.pcpHigh = new Int32Array(nrCpus);
     this.pcpBatch = new Int32Array(nrCpus).fill(1);
     this.pcpFreeFactor = new Int32Array(nrCpus);
-    this.compactCachedFreePfn = startPfn;
-    this.compactCachedMigratePfn[0] = this.compactCachedMigratePfn[1] = startPfn;
-    this.compactInitMigratePfn = this.compactInitFreePfn = startPfn;
   }
 
   get endPfn(): number {
