@@ -32,3 +32,25 @@ export { FtraceTextWriter, FtraceParseError, ftraceHeader, parseFtrace, parseKme
 export { replayTrace, placementsTsv, ReplayError, type Placement, type PlacementRow } from './replay/replay.js';
 export { Prng } from './sim/prng.js';
 export { EventQueue } from './sim/clock.js';
+// The simulated kernel with its memory users, and the 2016 shmem_dev_info API (the seed).
+export { Kernel, type CurrentTask, type VmSysctls } from './mm/kernel.js';
+export {
+  AddressSpace, type AddressSpaceOperations, MigrateMode, type WritebackControl, filemapAddFolio, filemapGetFolio,
+  filemapRemoveFolio, EAGAIN, EBUSY, ENOMEM,
+} from './mm/filemap.js';
+export {
+  type ShmemDevInfo, ShmemInode, shmemSetDevInfo, shmemGetDevInfo, shmemSetGemOps, shmemMigratepage, shmemAops,
+  shmemGetFolio, shmemTruncate, shmemWrite, shmemRead, mappingSetUnevictable, mappingClearUnevictable,
+} from './mm/shmem.js';
+export { migrateFolio, migratePages, MigrateReason, putbackMovablePages } from './mm/migrate.js';
+export { Compaction, CompactControl, CompactResult, CompactPriority } from './mm/compaction.js';
+export { OomKiller, type OomTask, type OomEvent } from './mm/oom_kill.js';
+export { Vmscan, type Shrinker, type ShrinkControl, SHRINK_STOP, SHRINK_EMPTY } from './mm/vmscan.js';
+export { createMm, mmap, munmap, mlock, munlock, exitMm, MmStruct } from './mm/memory.js';
+export { touch } from './mm/fault.js';
+export { createFile, fileRead, fileWrite, fileTruncate, invalidateClean } from './mm/file.js';
+export { swapon } from './mm/swapfile.js';
+export { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheShrinker } from './mm/slab.js';
+export { describePage } from './mm/describe_page.js';
+export { checkUserInvariants } from './mm/debug_vm_users.js';
+export type { Owner, MovableOperations } from './mm/owners.js';

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { SpecError } from '../machine/spec.js';
 import { demoCommand } from './commands/demo.js';
 import { replayCommand } from './commands/replay.js';
+import { registerImportCommand } from './commands/import.js';
 import { UsageError, describeError } from './errors.js';
 
 const program = new Command();
@@ -30,6 +31,8 @@ program
   .option('--placement <mode>', 'kernel: the simulated allocator chooses; trace: use the traced pfns', 'kernel')
   .requiredOption('--out <dir>', 'output directory (written atomically)')
   .action(replayCommand);
+
+registerImportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

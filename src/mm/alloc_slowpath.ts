@@ -10,11 +10,12 @@ import {
   MIN_COMPACT_PRIORITY,
 } from './compaction.js';
 import {
-  __GFP_DIRECT_RECLAIM, __GFP_HARDWALL, __GFP_IO, __GFP_NOFAIL, __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_THISNODE,
+  __GFP_DIRECT_RECLAIM, __GFP_HARDWALL, __GFP_IO, __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_RETRY_MAYFAIL,
+  __GFP_THISNODE,
 } from './gfp.js';
 import type { Kernel } from './kernel.js';
 import { OomKiller, oomAllowed } from './oom_kill.js';
-import { ALLOC_CPUSET, ALLOC_KSWAPD, ALLOC_WMARK_HIGH, type AllocContext } from './page_alloc.js';
+import { ALLOC_CPUSET, ALLOC_KSWAPD, ALLOC_OOM, ALLOC_WMARK_HIGH, type AllocContext } from './page_alloc.js';
 import { VmEvent, ZoneStat } from './vmstat.js';
 import type { Zone } from './zone.js';
 
@@ -181,7 +182,7 @@ export class AllocSlowpath {
     const loops = { n: 0 };
     const compact = { prio: DEF_COMPACT_PRIORITY as CompactPriority, retries: 0 };
     let compactResult = CompactResult.SKIPPED;
-    const allocFlags = alloc.gfpToAllocFlags(gfp, order);
+    let allocFlags = alloc.gfpToAllocFlags(gfp, order);
     if ((allocFlags & ALLOC_KSWAPD) !== 0) this.wakeAllKswapds(gfp, order, ac);
     let slot = this.gpff(gfp, order, allocFlags, ac);
     if (slot >= 0) return slot;
@@ -198,6 +199,8 @@ export class AllocSlowpath {
       }
       for (;;) {
         if ((allocFlags & ALLOC_KSWAPD) !== 0) this.wakeAllKswapds(gfp, order, ac);
+        // __gfp_pfmemalloc_flags(): an OOM victim may dip into the reserves to exit quickly.
+        if (this.oom.currentIsVictim()) allocFlags = ALLOC_OOM | (allocFlags & ALLOC_KSWAPD);
         slot = this.gpff(gfp, order, allocFlags, ac);
         if (slot >= 0) return slot;
         if (!canDirectReclaim) break nopage;
@@ -213,6 +216,8 @@ export class AllocSlowpath {
         if (progress && canCompact && this.shouldCompactRetry(order, ac, allocFlags, compactResult, compact)) continue;
         const oom = this.mayOom(gfp, order, ac);
         if (oom.slot >= 0) return oom.slot;
+        // Avoid allocations with no watermarks from looping endlessly.
+        if (this.oom.currentIsVictim() && ((allocFlags & ALLOC_OOM) !== 0 || (gfp & __GFP_NOMEMALLOC) !== 0)) break nopage;
         progress = oom.progress;
         if (progress) {
           loops.n = 0;

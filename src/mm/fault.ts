@@ -201,19 +201,26 @@ export function touch(k: Kernel, mm: MmStruct, vpn: number, count: number, write
   const end = vpn + count;
   if (!rangeMapped(mm, vpn, end)) throw new MmError(-EFAULT, `touch: [0x${vpn.toString(16)}, 0x${end.toString(16)}) of ${mm.comm} is not mapped (SIGSEGV)`);
   const mem = k.mem;
-  let at = vpn;
-  while (at < end) {
-    const vma = mm.findVma(at)!;
-    const stop = Math.min(end, vma.end);
-    for (; at < stop; at++) {
-      const v = mm.pte.get(at);
-      if (v !== undefined && v >= 0) {
-        mem.flags[k.slot(compoundHead(k, v))]! |= PG_young | (write ? PG_dirty : 0);
-        continue;
+  // The faults run as this process: current for the allocator, the OOM killer and traces.
+  const prev = k.current;
+  k.setCurrent(mm);
+  try {
+    let at = vpn;
+    while (at < end) {
+      const vma = mm.findVma(at)!;
+      const stop = Math.min(end, vma.end);
+      for (; at < stop; at++) {
+        const v = mm.pte.get(at);
+        if (v !== undefined && v >= 0) {
+          mem.flags[k.slot(compoundHead(k, v))]! |= PG_young | (write ? PG_dirty : 0);
+          continue;
+        }
+        if (v === PTE_ZERO && !write) continue;
+        handleMmFault(k, mm, vma, at, write, st);
       }
-      if (v === PTE_ZERO && !write) continue;
-      handleMmFault(k, mm, vma, at, write, st);
     }
+  } finally {
+    k.setCurrent(prev);
   }
   return st;
 }

@@ -55,6 +55,8 @@ export interface OomEvent {
 
 export class OomKiller {
   readonly tasks = new Set<OomTask>();
+  /** Tasks killed but not yet reaped (tsk_is_oom_victim() without MMF_OOM_SKIP). */
+  readonly victims = new Set<OomTask>();
   readonly notifiers: OomNotifier[] = [];
   readonly events: OomEvent[] = [];
   /** vm.oom_dump_tasks */
@@ -101,6 +103,12 @@ export class OomKiller {
     return chosen;
   }
 
+  /** tsk_is_oom_victim(current) */
+  currentIsVictim(): boolean {
+    for (const v of this.victims) if (v.pid === this.k.current.pid) return true;
+    return false;
+  }
+
   /**
    * out_of_memory(): true when progress was made (a notifier freed memory, or a task was
    * killed), so the allocator retries.
@@ -111,6 +119,8 @@ export class OomKiller {
     if (freed > 0) return true;
     // A GFP_NOFS allocation does not kill: pretend progress and let it retry or fail.
     if (oc.gfp && (oc.gfp & __GFP_FS) === 0) return true;
+    // oom_evaluate_task(): a victim not yet reaped aborts the selection; wait for it.
+    if (this.victims.size > 0) return true;
     const totalPages = this.totalPages();
     const victim = this.selectBadProcess(totalPages);
     const freePages = this.eligibleFree(oc);
@@ -123,9 +133,20 @@ export class OomKiller {
     report += this.killLine(victim);
     this.record(oc, victim, freePages, report);
     this.k.alloc.events.add(VmEvent.OOM_KILL, 1);
-    victim.kill();
     this.tasks.delete(victim);
+    this.victims.add(victim);
+    // The oom_reaper frees the victim's memory. The current task is still running the call
+    // that allocates (it gets ALLOC_OOM access to the reserves meanwhile), so its own memory is
+    // reaped on the next clock event; any other task's is reaped now.
+    if (victim.pid === this.k.current.pid) this.k.clock.scheduleAfter(0, () => this.reap(victim));
+    else this.reap(victim);
     return true;
+  }
+
+  /** oom_reap_task(): free the victim's memory; it stops being a pending victim. */
+  private reap(victim: OomTask): void {
+    victim.kill();
+    this.victims.delete(victim);
   }
 
   private eligibleFree(oc: OomControl): number {

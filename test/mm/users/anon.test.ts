@@ -38,7 +38,7 @@ const freePages = (): number => k.alloc.zoneById.reduce((n, z) => n + (z ? z.vmS
 function fragment(): number[] {
   const held: number[] = [];
   for (;;) {
-    const p = k.alloc.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+    const p = k.alloc.allocPages(GFP_HIGHUSER_MOVABLE | __GFP_NORETRY, 0); // fill memory without invoking the OOM killer
     if (p < 0) break;
     held.push(p);
   }
