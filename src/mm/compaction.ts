@@ -60,8 +60,10 @@ export const INIT_COMPACT_PRIORITY = CompactPriority.ASYNC;
 export class CompactControl {
   /** Isolated folios waiting to be migrated (pfns). */
   readonly migratepages: number[] = [];
-  /** Isolated order-0 free pages the migration takes from (pfns). */
+  /** Isolated order-0 free pages the migration takes from (pfns), cc->freepages from freeHead on. */
   readonly freepages: number[] = [];
+  /** Index of the list's head in `freepages` (taking from the head must not shift the array). */
+  freeHead = 0;
   nrMigratepages = 0;
   nrFreepages = 0;
   totalMigrateScanned = 0;
@@ -560,15 +562,17 @@ export class Compaction {
   private target(cc: CompactControl): MigrationTarget {
     return {
       getNewPage: () => {
-        if (cc.freepages.length === 0) {
+        if (cc.freeHead === cc.freepages.length) {
+          cc.freepages.length = cc.freeHead = 0;
           this.isolateFreepages(cc);
           if (cc.freepages.length === 0) return -1;
         }
         cc.nrFreepages--;
-        return cc.freepages.shift()!;
+        return cc.freepages[cc.freeHead++]!;
       },
       putNewPage: (pfn: number) => {
-        cc.freepages.unshift(pfn);
+        if (cc.freeHead > 0) cc.freepages[--cc.freeHead] = pfn; // list_add() at the head
+        else cc.freepages.unshift(pfn);
         cc.nrFreepages++;
       },
     };
@@ -577,11 +581,12 @@ export class Compaction {
   /** release_freepages(): give unused free pages back; returns the highest pfn. */
   private releaseFreepages(cc: CompactControl): number {
     let high = 0;
-    for (const pfn of cc.freepages) {
+    for (let i = cc.freeHead; i < cc.freepages.length; i++) {
+      const pfn = cc.freepages[i]!;
       if (pfn > high) high = pfn;
       this.k.putPage(pfn);
     }
-    cc.freepages.length = 0;
+    cc.freepages.length = cc.freeHead = 0;
     return high;
   }
 
@@ -690,7 +695,7 @@ export class Compaction {
         break;
       }
     }
-    if (cc.freepages.length > 0) {
+    if (cc.freepages.length > cc.freeHead) {
       const freePfn = pageblockStartPfn(this.releaseFreepages(cc));
       cc.nrFreepages = 0;
       if (freePfn > zone.compactCachedFreePfn) zone.compactCachedFreePfn = freePfn;
