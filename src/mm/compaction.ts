@@ -22,6 +22,10 @@ import { PG_buddy, PG_dirty, PG_head, PG_isolated, PG_lru, PG_movable, PG_unevic
 import { VmEvent, ZoneStat } from './vmstat.js';
 import { WMARK_LOW, WMARK_MIN, type Zone } from './zone.js';
 
+/** isolate_mode_t bits (include/linux/mmzone.h). */
+export const ISOLATE_ASYNC_MIGRATE = 0x4;
+export const ISOLATE_UNEVICTABLE = 0x8;
+
 /** COMPACT_CLUSTER_MAX = SWAP_CLUSTER_MAX */
 export const COMPACT_CLUSTER_MAX = 32;
 export const COMPACT_MAX_DEFER_SHIFT = 6;
@@ -363,6 +367,7 @@ export class Compaction {
    */
   private isolateMigratepagesBlock(cc: CompactControl, lowPfn: number, endPfn: number, isolateUnevictable: boolean, isolateAsync: boolean): void {
     const k = this.k;
+    const isolateMode = (isolateUnevictable ? ISOLATE_UNEVICTABLE : 0) | (isolateAsync ? ISOLATE_ASYNC_MIGRATE : 0);
     const mem = k.mem;
     let nrScanned = 0;
     let nrIsolated = 0;
@@ -401,7 +406,7 @@ export class Compaction {
         // Compound pages (THP) are not compacted unless allocating something much larger (6.1).
         lowPfn += (1 << mem.order[s]!) - 1;
       } else if ((flags & PG_lru) === 0) {
-        if ((flags & PG_movable) !== 0 && (flags & PG_isolated) === 0) ok = this.isolateMovablePage(lowPfn);
+        if ((flags & PG_movable) !== 0 && (flags & PG_isolated) === 0) ok = this.isolateMovablePage(lowPfn, isolateMode);
       } else if (this.lruPageIsolatable(cc, lowPfn, flags, isolateUnevictable, isolateAsync)) {
         if (!skipUpdated) {
           skipUpdated = true;
@@ -410,7 +415,7 @@ export class Compaction {
         ok = folioIsolateLru(k, lowPfn);
       }
       if (ok) {
-        cc.migratepages.push(lowPfn);
+        cc.migratepages.unshift(lowPfn); // list_add(): at the head, so the last isolated moves first
         cc.nrMigratepages++;
         nrIsolated++;
         if (cc.nrMigratepages >= COMPACT_CLUSTER_MAX && !cc.rescan && !cc.contended) {
@@ -457,14 +462,14 @@ export class Compaction {
     return true;
   }
 
-  /** isolate_movable_page() */
-  private isolateMovablePage(pfn: number): boolean {
+  /** isolate_movable_page(): the driver's isolate_page() gets the compaction's isolate_mode_t. */
+  private isolateMovablePage(pfn: number, mode: number): boolean {
     const k = this.k;
     const s = k.slot(pfn);
     const ops = k.owners.get(k.mem.mapping[s]!)?.movableOps;
     if (!ops) return false;
     k.getPage(pfn);
-    if (!ops.isolatePage(pfn, 0)) {
+    if (!ops.isolatePage(pfn, mode)) {
       k.putPage(pfn);
       return false;
     }

@@ -22,6 +22,8 @@ class NodeDaemon {
   /** A wakeup is queued on the clock. */
   wakePending = false;
   timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+  /** Bumped whenever the wait is re-armed, so a superseded timeout does nothing. */
+  timerEpoch = 0;
 
   constructor(readonly nid: number, nrZones: number) {
     this.highestZoneidx = nrZones - 1;
@@ -46,19 +48,32 @@ export class Kcompactd {
   }
 
   private armTimer(d: NodeDaemon): void {
+    const epoch = ++d.timerEpoch;
     if (!this.compaction.proactiveness) return; // MAX_SCHEDULE_TIMEOUT: sleeps until woken
-    this.k.clock.scheduleAfter(d.timeoutMs * NS_PER_MS, () => this.timerExpired(d));
+    this.k.clock.scheduleAfter(d.timeoutMs * NS_PER_MS, () => {
+      if (epoch === d.timerEpoch) this.timerExpired(d); // a wakeup re-armed the wait meanwhile
+    });
   }
 
-  /** The timeout branch of kcompactd(): proactive compaction when the score is above the high mark. */
+  /**
+   * The timeout of kcompactd()'s wait: work requested by a wakeup that found the node unsuitable
+   * then (kcompactd_work_requested()) is done now; otherwise proactive compaction when the score
+   * is above the high mark.
+   */
   private timerExpired(d: NodeDaemon): void {
     d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+    if (d.maxOrder > 0 && d.sleeping && !d.wakePending) {
+      this.doWork(d);
+      this.armTimer(d);
+      return;
+    }
     if (this.shouldProactiveCompactNode(d.nid)) {
       const prev = this.compaction.fragmentationScoreNode(d.nid);
       this.compaction.proactiveCompactNode(d.nid);
       const score = this.compaction.fragmentationScoreNode(d.nid);
       if (score >= prev) d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
     }
+    if (this.k.eventTrace) this.k.traceEvent('mm_compaction_kcompactd_sleep', `nid=${d.nid}`);
     this.armTimer(d);
   }
 
@@ -92,11 +107,24 @@ export class Kcompactd {
     this.k.clock.scheduleAfter(0, () => {
       d.wakePending = false;
       this.doWork(d);
+      if (this.started) this.armTimer(d); // the wait starts over with the default timeout
     });
   }
 
-  /** kcompactd_do_work() */
+  /** kcompactd_do_work(), as the kcompactd thread; afterwards the timeout is the default again. */
   private doWork(d: NodeDaemon): void {
+    const k = this.k;
+    const prev = k.current;
+    k.setCurrent({ comm: `kcompactd${d.nid}`, pid: 80 + d.nid, oomScoreAdj: 0 });
+    try {
+      this.doWorkAsThread(d);
+    } finally {
+      k.setCurrent(prev);
+    }
+    d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+  }
+
+  private doWorkAsThread(d: NodeDaemon): void {
     const k = this.k;
     d.sleeping = false;
     const order = d.maxOrder;

@@ -83,6 +83,9 @@ export class Kernel {
     this.vmscan = new Vmscan(this);
     this.vmscan.kcompactd = this.kcompactd;
     this.kcompactd.kswapdRunning = (nid) => this.vmscan.isKswapdRunning(nid);
+    this.vmscan.resetIsolationSuitable = (nid) => {
+      for (const z of this.alloc.nodes[nid]!.zones) if (z.populated && z.compactBlockskipFlush) this.compaction.resetIsolationSuitable(z);
+    };
     this.oom = new OomKiller(this);
     const vmscan = this.vmscan;
     this.slowpath = new AllocSlowpath(this, this.compaction, {

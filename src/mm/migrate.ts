@@ -306,9 +306,9 @@ export function putbackMovablePages(k: Kernel, list: number[]): void {
   for (const pfn of list) {
     const s = k.slot(pfn);
     if ((k.mem.flags[s]! & PG_movable) !== 0) {
-      k.mem.flags[s]! &= ~PG_isolated;
       const ops = k.owners.get(k.mem.mapping[s]!)?.movableOps;
-      if (ops) ops.putbackPage(pfn);
+      if (ops) ops.putbackPage(pfn); // still PageIsolated() while the driver takes it back
+      k.mem.flags[s]! &= ~PG_isolated;
       k.putPage(pfn);
     } else {
       folioPutbackLru(k, pfn);

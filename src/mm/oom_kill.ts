@@ -67,7 +67,23 @@ export class OomKiller {
    */
   prematureThresholdPages: number | null = null;
 
+  /** oom_rs: __ratelimit() state of the dump_header() in oom_kill_process() (10 per 5 s). */
+  private rsBegin = -Infinity;
+  private rsPrinted = 0;
+
   constructor(private readonly k: Kernel) {}
+
+  /** __ratelimit(&oom_rs) with DEFAULT_RATELIMIT_INTERVAL (5 s) and DEFAULT_RATELIMIT_BURST (10). */
+  private ratelimitOk(): boolean {
+    const now = this.k.clock.now;
+    if (now - this.rsBegin >= 5e9) {
+      this.rsBegin = now;
+      this.rsPrinted = 0;
+    }
+    if (this.rsPrinted >= 10) return false;
+    this.rsPrinted++;
+    return true;
+  }
 
   registerNotifier(fn: OomNotifier): void {
     this.notifiers.push(fn);
@@ -124,13 +140,13 @@ export class OomKiller {
     const totalPages = this.totalPages();
     const victim = this.selectBadProcess(totalPages);
     const freePages = this.eligibleFree(oc);
-    let report = this.dumpHeader(oc, victim);
     if (!victim) {
-      report += 'Out of memory and no killable processes...\n';
+      // select_bad_process() found nobody: dump_header(oc, NULL) is printed unconditionally.
+      const report = this.dumpHeader(oc, null) + 'Out of memory and no killable processes...\n';
       this.record(oc, null, freePages, report);
       return false;
     }
-    report += this.killLine(victim);
+    const report = (this.ratelimitOk() ? this.dumpHeader(oc, victim) : '') + this.killLine(victim);
     this.record(oc, victim, freePages, report);
     this.k.alloc.events.add(VmEvent.OOM_KILL, 1);
     this.tasks.delete(victim);
@@ -181,6 +197,7 @@ export class OomKiller {
       out += 'Tasks state (memory values in pages):\n';
       out += '[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n';
       for (const t of this.tasks) {
+        if (t.unkillable) continue; // dump_task(): oom_unkillable_task() is not listed
         const rss = t.rssAnon() + t.rssFile() + t.rssShmem();
         out +=
           `[${String(t.pid).padStart(7)}] ${String(t.uid).padStart(5)} ${String(t.pid).padStart(5)} ` +

@@ -81,6 +81,26 @@ export function showFreeAreas(k: Kernel, maxZoneIdx = MAX_NR_ZONES - 1): string 
       `lowmem_reserve[]:${Array.from(z.lowmemReserve, (r) => ` ${r}`).join('')}\n`;
   }
   for (const z of zones) out += freeAreaLine(k, z);
+  // hugetlb_show_meminfo_node(): one line per hstate (1 GiB and 2 MiB on x86-64; no pool here).
+  for (const node of k.nodes) {
+    for (const size of [1048576, 2048]) {
+      out += `Node ${node.nid} hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=${size}kB\n`;
+    }
+  }
   out += `${sumNodes(k, NodeStat.NR_FILE_PAGES)} total pagecache pages\n`;
+  // show_swap_cache_info()
+  const totalSwap = k.swap?.totalPages() ?? 0;
+  out += `${sumNodes(k, NodeStat.NR_SWAPCACHED)} pages in swap cache\n`;
+  out += `Free swap  = ${K(k.swap?.freePages() ?? 0)}kB\nTotal swap = ${K(totalSwap)}kB\n`;
+  // __show_mem()
+  let present = 0;
+  let reserved = 0;
+  for (const node of k.nodes) {
+    for (const z of node.zones) {
+      present += z.present;
+      reserved += z.present - z.managed;
+    }
+  }
+  out += `${present} pages RAM\n0 pages HighMem/MovableOnly\n${reserved} pages reserved\n0 pages hwpoisoned\n`;
   return out;
 }

@@ -524,9 +524,18 @@ export class Vmscan {
     this.prepareScanCount(node, sc);
     const before = sc.nrReclaimed;
     this.shrinkLruvec(node, sc);
-    // Pages freed by shrinkers count as reclaimed (reclaim_state->reclaimed_slab).
-    sc.nrReclaimed += this.shrinkSlab(sc.gfpMask, node.nid, sc.priority, sc.isKswapd);
+    // reclaim_state->reclaimed_slab: the slab pages the shrinkers actually freed count as
+    // reclaimed — not the objects they report (those are only for slabs_scanned).
+    const slabBefore = this.slabPages();
+    this.shrinkSlab(sc.gfpMask, node.nid, sc.priority, sc.isKswapd);
+    sc.nrReclaimed += Math.max(0, slabBefore - this.slabPages());
     if (sc.nrReclaimed > before) this.k.kswapdFailureCounts[node.nid] = 0;
+  }
+
+  private slabPages(): number {
+    let n = 0;
+    for (const node of this.k.nodes) n += this.k.nodeStat(node.nid, NodeStat.NR_SLAB_RECLAIMABLE) + this.k.nodeStat(node.nid, NodeStat.NR_SLAB_UNRECLAIMABLE);
+    return n;
   }
 
   private newScanControl(gfp: number, order: number, reclaimIdx: number, nrToReclaim: number, isKswapd: boolean): ScanControl {
@@ -596,22 +605,42 @@ export class Vmscan {
     this.k.clock.scheduleAfter(this.kswapdLatencyNs, () => this.kswapdRun(node.nid));
   }
 
-  /** One kswapd wakeup: balance_pgdat(), then wake kcompactd and go back to sleep. */
+  /** Compaction's skip-bit flush, which kswapd does before sleeping (reset_isolation_suitable()). */
+  resetIsolationSuitable: ((nid: number) => void) | null = null;
+
+  /**
+   * kswapd(): balance_pgdat(), then kswapd_try_to_sleep(): if the node is balanced at the order
+   * it reclaimed for (or hopeless: kswapd_failures >= MAX_RECLAIM_RETRIES) it flushes the
+   * compaction skip bits, wakes kcompactd for the original order and sleeps; otherwise it counts
+   * kswapd_high_wmark_hit_quickly and balances again (as its next clock event).
+   */
   private kswapdRun(nid: number): void {
+    const k = this.k;
     const st = this.kswapd[nid]!;
     st.scheduled = false;
     st.running = true;
-    const node = this.k.nodes[nid]!;
+    const node = k.nodes[nid]!;
     for (const z of node.zones) z.reclaimActive = true;
     const allocOrder = st.order;
     const idx = st.highestZoneidx;
-    const reclaimOrder = this.balancePgdat(node, allocOrder, idx);
+    const prev = k.current;
+    k.setCurrent({ comm: `kswapd${nid}`, pid: 90 + nid, oomScoreAdj: 0 });
+    let reclaimOrder: number;
+    try {
+      reclaimOrder = this.balancePgdat(node, allocOrder, idx);
+    } finally {
+      k.setCurrent(prev);
+    }
     for (const z of node.zones) z.reclaimActive = false;
     st.running = false;
-    // kswapd_try_to_sleep(): when balanced, wake kcompactd for the original order.
-    if (this.pgdatBalanced(node, reclaimOrder, idx) || this.k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES) {
+    if (this.pgdatBalanced(node, reclaimOrder, idx) || k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES) {
+      this.resetIsolationSuitable?.(nid);
       this.kcompactd?.wakeup(nid, allocOrder, idx);
+      return;
     }
+    k.alloc.events.add(VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY, 1);
+    st.scheduled = true;
+    k.clock.scheduleAfter(this.kswapdLatencyNs, () => this.kswapdRun(nid));
   }
 
   /** balance_pgdat(): reclaim until some eligible zone is above high at the order (or boost is repaid). */
