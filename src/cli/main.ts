@@ -33,6 +33,8 @@ program
   .action(replayCommand);
 
 registerImportCommand(program);
+(await import('./commands/run.js')).registerRunCommand(program);
+(await import('./commands/schema.js')).registerSchemaCommand(program);
 
 try {
   await program.parseAsync(process.argv);

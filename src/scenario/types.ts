@@ -39,7 +39,10 @@ export interface RunResult {
   summary: Record<string, number>;
   series: Sample[];
   snapshots: ProcSnapshot[];
-  /** Every OOM report as the kernel would print it. */
+  /**
+   * Every OOM report as the kernel would print it, with printk timestamps (the first
+   * MAX_OOM_REPORTS of runner.ts; summary.oom_invocations counts them all).
+   */
   oomReports: string[];
   /** ftrace text of the traced events, when tracing was asked for. */
   ftrace: string | null;
@@ -53,5 +56,7 @@ export interface TraceSpan {
   ph: 'X' | 'i';
   startNs: number;
   durNs: number;
+  /** The timeline it belongs on (`kswapd`, `direct compaction`, ...); defaults to its name. */
+  track?: string;
   args?: Record<string, number | string>;
 }
