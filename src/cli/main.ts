@@ -5,6 +5,9 @@ import { SpecError } from '../machine/spec.js';
 import { demoCommand } from './commands/demo.js';
 import { replayCommand } from './commands/replay.js';
 import { registerImportCommand } from './commands/import.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerSchemaCommand } from './commands/schema.js';
+import { registerCompareCommand } from './commands/compare.js';
 import { UsageError, describeError } from './errors.js';
 
 const program = new Command();
@@ -33,8 +36,9 @@ program
   .action(replayCommand);
 
 registerImportCommand(program);
-(await import('./commands/run.js')).registerRunCommand(program);
-(await import('./commands/schema.js')).registerSchemaCommand(program);
+registerRunCommand(program);
+registerSchemaCommand(program);
+registerCompareCommand(program);
 
 try {
   await program.parseAsync(process.argv);
