@@ -54,3 +54,12 @@ export { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheShrinker } fro
 export { describePage } from './mm/describe_page.js';
 export { checkUserInvariants } from './mm/debug_vm_users.js';
 export type { Owner, MovableOperations } from './mm/owners.js';
+// Scenarios: load, run, compare (browser-safe).
+export { loadScenario, parseScenario, resolveVariant, type Scenario } from './scenario/load.js';
+export { runScenario, runScenarioAsync, RunAborted } from './scenario/runner.js';
+export { runOutputFiles } from './scenario/outputs.js';
+export { scenarioJsonSchema } from './scenario/schema.js';
+export { compareRows, compareTable } from './scenario/compare.js';
+export type { RunResult, Sample, ProcSnapshot } from './scenario/types.js';
+export { WORKLOAD_KINDS, defineWorkload, type WorkloadKind } from './workloads/index.js';
+export { RunCounters, type Workload, type WorkloadContext } from './workloads/workload.js';
