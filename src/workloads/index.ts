@@ -6,6 +6,15 @@ import { z } from 'zod';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_RECLAIMABLE } from '../mm/gfp.js';
 import { zDuration } from '../scenario/units.js';
 import type { Workload, WorkloadContext } from './workload.js';
+import { AnonWorkload, anonOptions } from './anon.js';
+import { CompactMemoryWorkload, compactMemoryOptions } from './compact_memory.js';
+import { CompactionTestWorkload, compactionTestOptions } from './compaction_test.js';
+import { FileWorkload, fileOptions } from './file.js';
+import { FragWorkload, fragOptions } from './frag.js';
+import { HighallocWorkload, highallocOptions } from './highalloc.js';
+import { ShmemWorkload, shmemOptions } from './shmem.js';
+import { SlabWorkload, slabOptions } from './slab.js';
+import { StressHighallocWorkload, stressHighallocOptions } from './stress_highalloc.js';
 
 export interface WorkloadKind {
   kind: string;
@@ -90,6 +99,60 @@ export const WORKLOAD_KINDS: WorkloadKind[] = [
     'random user (movable) and kernel (unmovable, reclaimable) page allocations and frees at a rate',
     churnOptions,
     (o, name) => new ChurnWorkload(name, o),
+  ),
+  defineWorkload(
+    'anon',
+    'processes churning anonymous memory: mmap, write and munmap chunks at a rate, with lifetimes, THP advice and mlock; OOM-killed processes restart',
+    anonOptions,
+    (o, name) => new AnonWorkload(name, o),
+  ),
+  defineWorkload(
+    'file',
+    'readers and writers of files through the page cache (sequential, random or zipf offsets), a periodic flusher, optional drop_caches',
+    fileOptions,
+    (o, name) => new FileWorkload(name, o),
+  ),
+  defineWorkload(
+    'shmem',
+    'shmem/memfd objects created and freed at a rate up to a total size; a fraction pinned (extra references, unevictable mapping)',
+    shmemOptions,
+    (o, name) => new ShmemWorkload(name, o),
+  ),
+  defineWorkload(
+    'slab',
+    'kernel objects in one slab cache (unmovable, or reclaimable with a shrinker) allocated and freed at random up to a target footprint',
+    slabOptions,
+    (o, name) => new SlabWorkload(name, o),
+  ),
+  defineWorkload(
+    'highalloc',
+    'a kernel user of high-order blocks (network or pipe buffers): attempts at a rate with given orders and gfp flags, each block held for a time',
+    highallocOptions,
+    (o, name) => new HighallocWorkload(name, o),
+  ),
+  defineWorkload(
+    'stress-highalloc',
+    'mmtests stress-highalloc: fill memory with a background load, then passes of order-9 attempts under load and at rest, counting % success',
+    stressHighallocOptions,
+    (o, name) => new StressHighallocWorkload(name, o),
+  ),
+  defineWorkload(
+    'frag',
+    "Nitin Gupta's frag recipe: fill most of memory, free 3/4 of every 2 MiB; optional compact_memory and a hugepage hog",
+    fragOptions,
+    (o, name) => new FragWorkload(name, o),
+  ),
+  defineWorkload(
+    'compaction-test',
+    'the compaction_test selftest: lock 80% of MemFree in MAP_LOCKED chunks, unmap every other, ask for hugepages; pass at a third',
+    compactionTestOptions,
+    (o, name) => new CompactionTestWorkload(name, o),
+  ),
+  defineWorkload(
+    'compact-memory',
+    'echo 1 > /proc/sys/vm/compact_memory at given times or periodically',
+    compactMemoryOptions,
+    (o, name) => new CompactMemoryWorkload(name, o),
   ),
 ];
 
