@@ -11,6 +11,11 @@ import { Kernel } from '../src/mm/kernel.js';
 import { migrateFolio } from '../src/mm/migrate.js';
 import { VmEvent } from '../src/mm/vmstat.js';
 import { Prng } from '../src/sim/prng.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/scenario/runner.js';
 
 const GiB = 1024 ** 3;
 
@@ -96,6 +101,20 @@ function scanOnly(): number {
   return k.alloc.events.get(VmEvent.COMPACT_MIGRATE_SCANNED) / seconds(t0);
 }
 
+/** Each shipped scenario's first variant, seed 1: simulated seconds per wall second and events/s. */
+function scenarios(): Record<string, { sim_s_per_wall_s: number; events_per_s: number }> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+  const out: Record<string, { sim_s_per_wall_s: number; events_per_s: number }> = {};
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+    const scenario = loadScenario(readFileSync(join(dir, f), 'utf8'), f);
+    const t0 = process.hrtime.bigint();
+    const r = runScenario(scenario, scenario.variants[0]!.name, 1);
+    const wall = seconds(t0);
+    out[scenario.name] = { sim_s_per_wall_s: r.durationNs / 1e9 / wall, events_per_s: (r.summary['sim_events'] ?? 0) / wall };
+  }
+  return out;
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const prng = new Prng(42);
@@ -119,6 +138,7 @@ function main(): void {
     compact_memory_16gib_seconds: 0,
   };
   results.compaction_scan_only_pfn_per_s = scanOnly();
+  const perScenario = scenarios();
   const c = compaction();
   results.compaction_scan_pfn_per_s = c.pfnPerS;
   results.compact_memory_16gib_seconds = c.seconds;
@@ -127,7 +147,7 @@ function main(): void {
   results.boot_64gib_seconds = seconds(t0);
   results.bytes_per_page = big.alloc.mem.bytesPerPage();
   if (json) {
-    process.stdout.write(JSON.stringify(results) + '\n');
+    process.stdout.write(JSON.stringify({ ...results, scenarios: perScenario }) + '\n');
     return;
   }
   const m = (x: number): string => `${(x / 1e6).toFixed(1)} M events/s (${(1e9 / x).toFixed(0)} ns each)`;
@@ -142,6 +162,9 @@ function main(): void {
       `compaction scanners alone, 16 GiB:          ${(results.compaction_scan_only_pfn_per_s / 1e6).toFixed(1)} M pfn/s`,
       `compaction scan+migrate, fragmented 16 GiB: ${(results.compaction_scan_pfn_per_s / 1e6).toFixed(1)} M pfn/s`,
       `compact_memory, fragmented 16 GiB:          ${results.compact_memory_16gib_seconds.toFixed(3)} s`,
+      ...Object.entries(perScenario).map(
+        ([name, v]) => `scenario ${name}:`.padEnd(44) + `${v.sim_s_per_wall_s.toFixed(1)} simulated s per s, ${(v.events_per_s / 1e3).toFixed(0)} k events/s`,
+      ),
     ].join('\n') + '\n',
   );
 }
