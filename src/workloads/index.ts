@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_RECLAIMABLE } from '../mm/gfp.js';
 import { zDuration } from '../scenario/units.js';
 import type { Workload, WorkloadContext } from './workload.js';
+import { gpuWorkloadKind } from './gpu.js';
 import { AnonWorkload, anonOptions } from './anon.js';
 import { CompactMemoryWorkload, compactMemoryOptions } from './compact_memory.js';
 import { CompactionTestWorkload, compactionTestOptions } from './compaction_test.js';
@@ -16,25 +17,8 @@ import { ShmemWorkload, shmemOptions } from './shmem.js';
 import { SlabWorkload, slabOptions } from './slab.js';
 import { StressHighallocWorkload, stressHighallocOptions } from './stress_highalloc.js';
 
-export interface WorkloadKind {
-  kind: string;
-  /** One line for `pagelab schema` and the docs. */
-  description: string;
-  /** The entry's options (everything but kind and name), strict. */
-  options: z.ZodObject<z.ZodRawShape>;
-  /** Build from the raw entry options: they are parsed (units, defaults) exactly once, here. */
-  create(rawOptions: unknown, name: string): Workload;
-}
-
-/** A kind whose constructor gets its options parsed and typed. */
-export function defineWorkload<S extends z.ZodObject<z.ZodRawShape>>(
-  kind: string,
-  description: string,
-  options: S,
-  make: (o: z.output<S>, name: string) => Workload,
-): WorkloadKind {
-  return { kind, description, options, create: (raw, name) => make(options.parse(raw), name) };
-}
+export { type WorkloadKind, defineWorkload } from './workload.js';
+import { type WorkloadKind, defineWorkload } from './workload.js';
 
 /**
  * `churn`: random user and kernel allocations and frees at a rate (the demo's mix): MOVABLE
@@ -94,6 +78,7 @@ class ChurnWorkload implements Workload {
 }
 
 export const WORKLOAD_KINDS: WorkloadKind[] = [
+  gpuWorkloadKind,
   defineWorkload(
     'churn',
     'random user (movable) and kernel (unmovable, reclaimable) page allocations and frees at a rate',

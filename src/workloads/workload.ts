@@ -3,6 +3,7 @@
  * schedules its own events on the machine's virtual clock. Workloads are created from the
  * validated `workloads:` entries of a scenario (see ./index.ts for the registry).
  */
+import type { z } from 'zod';
 import type { Kernel } from '../mm/kernel.js';
 import type { Prng } from '../sim/prng.js';
 
@@ -46,4 +47,25 @@ export interface Workload {
   start(ctx: WorkloadContext): void;
   /** Called at the end of the run (before the summary is taken), e.g. to count what is held. */
   finish?(ctx: WorkloadContext): void;
+}
+
+/** A registry entry (see ./index.ts): a kind, its strict options schema and its constructor. */
+export interface WorkloadKind {
+  kind: string;
+  /** One line for `pagelab schema` and the docs. */
+  description: string;
+  /** The entry's options (everything but kind and name), strict. */
+  options: z.ZodObject<z.ZodRawShape>;
+  /** Build from the raw entry options: they are parsed (units, defaults) exactly once, here. */
+  create(rawOptions: unknown, name: string): Workload;
+}
+
+/** A kind whose constructor gets its options parsed and typed. */
+export function defineWorkload<S extends z.ZodObject<z.ZodRawShape>>(
+  kind: string,
+  description: string,
+  options: S,
+  make: (o: z.output<S>, name: string) => Workload,
+): WorkloadKind {
+  return { kind, description, options, create: (raw, name) => make(options.parse(raw), name) };
 }
