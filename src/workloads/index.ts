@@ -78,7 +78,6 @@ class ChurnWorkload implements Workload {
 }
 
 export const WORKLOAD_KINDS: WorkloadKind[] = [
-  gpuWorkloadKind,
   defineWorkload(
     'churn',
     'random user (movable) and kernel (unmovable, reclaimable) page allocations and frees at a rate',
@@ -139,6 +138,7 @@ export const WORKLOAD_KINDS: WorkloadKind[] = [
     compactMemoryOptions,
     (o, name) => new CompactMemoryWorkload(name, o),
   ),
+  gpuWorkloadKind,
 ];
 
 export function findWorkloadKind(kind: string): WorkloadKind | undefined {
