@@ -4,6 +4,7 @@
  * first variant and significance. Each run is deterministic on its own, so the numbers do not
  * depend on --jobs. Runs that fail or are interrupted are reported, not silently dropped.
  */
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { Piscina } from 'piscina';
@@ -43,6 +44,7 @@ export async function runCompare(path: string, opts: CompareOptions, onDone?: (d
   const total = variants.length * seeds;
   let done = 0;
   const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // one listener per queued run
   const stop = (): void => abort.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
