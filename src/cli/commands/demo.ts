@@ -3,12 +3,13 @@
  * stealing spreads unmovable memory over the pageblocks, in the kernel's own /proc formats.
  */
 import { MAX_ORDER, MigrateType, PAGEBLOCK_ORDER } from '../../mm/constants.js';
-import { bootMachine } from '../../mm/mm_init.js';
 import { renderBuddyinfo, renderPagetypeinfo } from '../../mm/procfs.js';
 import { takeSnapshot } from '../../mm/show.js';
 import type { KmemTraceSink } from '../../mm/tracepoints.js';
 import { Prng } from '../../sim/prng.js';
-import { runChurn } from '../../workloads/churn.js';
+import { findWorkloadKind } from '../../workloads/index.js';
+import { RunCounters } from '../../workloads/workload.js';
+import { Kernel } from '../../mm/kernel.js';
 import { UsageError } from '../errors.js';
 import { defaultMachine, loadMachineFile } from '../machine_file.js';
 
@@ -44,17 +45,27 @@ export function demoCommand(opts: DemoOptions): void {
   const fill = Number(opts.fill);
   if (!(fill > 0 && fill < 1)) throw new UsageError(`--fill: expected a fraction between 0 and 1, found "${opts.fill}"`);
   const config = opts.machine ? loadMachineFile(opts.machine) : defaultMachine();
-  const { alloc, minFreeKbytes } = bootMachine(config);
+  const k = new Kernel(config, seed);
+  const { alloc, minFreeKbytes } = k;
   const out = process.stdout;
   out.write(`pagelab demo: ${describe(config.nodes)}, ${config.cpus} cpus, pcp ${config.pcp ? 'on' : 'off'}, min_free_kbytes ${minFreeKbytes}\n\n`);
   out.write('/proc/buddyinfo after boot\n' + renderBuddyinfo(takeSnapshot(alloc)) + '\n');
   const counter = new ExtfragCounter();
   alloc.trace = counter;
-  const res = runChurn(alloc, new Prng(seed), { ops, targetFill: fill }, (done) => {
-    if (process.stderr.isTTY) process.stderr.write(`\r  churn ${Math.round((100 * done) / ops)}%`);
-  });
+  // The registry's `churn` workload at 1000 operations per simulated second, for ops / 1000 s.
+  const RATE = 1000;
+  const counters = new RunCounters();
+  const endNs = Math.round((ops / RATE) * 1e9);
+  const churn = findWorkloadKind('churn')!.create({ rate: RATE, target_fill: fill }, 'churn');
+  churn.start({ k, prng: new Prng(seed), counters, endNs });
+  for (let t = 0; t < endNs; ) {
+    t = Math.min(endNs, t + 1e9);
+    k.clock.runUntil(t);
+    if (process.stderr.isTTY) process.stderr.write(`\r  churn ${Math.round((100 * t) / endNs)}%`);
+  }
   if (process.stderr.isTTY) process.stderr.write('\r              \r');
   alloc.trace = null;
+  const res = { allocations: counters.get('churn.allocs'), frees: counters.get('churn.frees'), failures: counters.get('churn.alloc_fail') };
   const snap = takeSnapshot(alloc);
   out.write(`after ${ops} operations (${res.allocations} allocations, ${res.frees} frees, ${res.failures} failed) at ${Math.round(fill * 100)}% target fill:\n\n`);
   out.write('/proc/buddyinfo\n' + renderBuddyinfo(snap) + '\n');
