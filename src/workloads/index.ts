@@ -16,6 +16,7 @@ import { HighallocWorkload, highallocOptions } from './highalloc.js';
 import { ShmemWorkload, shmemOptions } from './shmem.js';
 import { SlabWorkload, slabOptions } from './slab.js';
 import { StressHighallocWorkload, stressHighallocOptions } from './stress_highalloc.js';
+import { MemscenWorkload, memscenOptions } from './memscen.js';
 
 export { type WorkloadKind, defineWorkload } from './workload.js';
 import { type WorkloadKind, defineWorkload } from './workload.js';
@@ -139,6 +140,12 @@ export const WORKLOAD_KINDS: WorkloadKind[] = [
     (o, name) => new CompactMemoryWorkload(name, o),
   ),
   gpuWorkloadKind,
+  defineWorkload(
+    'memscen',
+    'the real-kernel harness memscen (pinned-shmem): fill with anon/shmem/cache units, pin, fragment, hugepages before and after compact_memory, unpin, again',
+    memscenOptions,
+    (o, name) => new MemscenWorkload(name, o),
+  ),
 ];
 
 export function findWorkloadKind(kind: string): WorkloadKind | undefined {

@@ -1,0 +1,400 @@
+/**
+ * `memscen`: the workload of the real-kernel validation harness (validation/src/memscen.c),
+ * scenario `pinned-shmem` and its relatives, so pagelab's numbers can be set beside a real
+ * Linux 6.1 guest's. The phases, in order, `phase_gap` of simulated time apart (so kswapd and
+ * kcompactd events can run in between):
+ *
+ *   settle     drop_caches + compact_memory (memscen's `settle=1`), before `boot`
+ *   filled     fill `fill_pct` % of MemFree in units: anon (`unit`), memfd shmem pinned /
+ *              unpinned (`shmem_unit`), page cache (`unit`). Each unit's type is drawn by the
+ *              harness's own PRNG (xorshift64*, streams 1 and 2 of `seed`), with probability
+ *              proportional to its share of the bytes / its unit size, and the units are
+ *              touched in that order from one task, so the types interleave physically.
+ *   pinned     io_uring fixed buffers over the pinned memfd: one extra page reference on each
+ *              page (FOLL_LONGTERM; the mapping stays evictable, so compaction isolates the
+ *              pages and migrate_pages() fails on the reference count: pgmigrate_fail).
+ *   fragmented units of `free_types` freed by `pattern` (random: each with `free_pct` %,
+ *              stream 3 of `seed`; alternate: every other unit of each type; none). Anon with
+ *              MADV_DONTNEED, unpinned shmem with a hole punch, cache with FADV_DONTNEED.
+ *              Pinned shmem is never freed.
+ *   hp_direct  echo MemTotal/2MiB > nr_hugepages: order-9 allocations with
+ *              GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_THISNODE|__GFP_NOWARN|__GFP_RETRY_MAYFAIL
+ *              one by one until the first failure (direct reclaim and compaction, never the
+ *              OOM killer); the count is the result; then echo 0 (all freed).
+ *   compacted  echo 1 > compact_memory.
+ *   hp_after_compact  the request again.
+ *   unpinned   (with `unpin_phase`) the pins dropped; then unpinned_hp_direct,
+ *              unpinned_compacted, unpinned_hp_after_compact.
+ *
+ * Processes: the controller (oom_score_adj -1000) makes the hugepage requests and runs
+ * compact_memory; the holder (oom_score_adj 0, the OOM victim) owns the memory.
+ *
+ * Model differences: the holder's anonymous region is one mapping per 512 units, each in its
+ * own mm (the model keeps VMAs in a flat sorted list, and 70,000 MADV_DONTNEED holes in one
+ * VMA list would be quadratic); freeing a unit is munmap() of its range, which frees the same
+ * pages. Page-table pages come out the same (one PTE page per 512 pages). The memfd pages
+ * are not mapped into the holder (mapcount 0; in the guest they are mapped MAP_SHARED), which
+ * changes nothing for the pin: migration fails on the extra reference either way.
+ *
+ * Counters (`<name>.`): fill_pages, units_anon, units_shmem_pinned, units_shmem_unpinned,
+ * units_cache, pinned_pages, freed_units, hp_requested, hp_direct, hp_after_compact,
+ * unpinned_hp_direct, unpinned_hp_after_compact, and per-phase vmstat deltas
+ * `<phase>.pgmigrate_success` / `.pgmigrate_fail` / `.compact_stall` / `.compact_migrate_scanned`
+ * / `.compact_isolated` for the
+ * hugepage and compaction phases; `fill_enomem` when the fill ran out of memory.
+ */
+import { z } from 'zod';
+import { PAGE_SIZE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../mm/constants.js';
+import { createFile, dropPagecache, fileRead, invalidateClean, type File } from '../mm/file.js';
+import { GFP_HIGHUSER_MOVABLE } from '../mm/gfp.js';
+import type { CurrentTask, Kernel } from '../mm/kernel.js';
+import { filemapRemoveFolio } from '../mm/filemap.js';
+import { PG_dirty } from '../mm/page_flags.js';
+import { createMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
+import { touch } from '../mm/fault.js';
+import { EINVAL, MmError } from '../mm/mm_error.js';
+import { folioWaitWriteback, noopDirtyFolio } from '../mm/page_io.js';
+import { ShmemInode, shmemGetFolio } from '../mm/shmem.js';
+import { VmEvent } from '../mm/vmstat.js';
+import { zDuration, zSize } from '../scenario/units.js';
+import { HTLB_POOL_GFP } from './compaction_test.js';
+import { allocPid, freePages, managedPages, runAs, scheduleAt } from './common.js';
+import type { Workload, WorkloadContext } from './workload.js';
+
+export const memscenOptions = z.strictObject({
+  at: zDuration.default(0).describe('when the first phase (settle) runs'),
+  phase_gap: zDuration.prefault('100ms').describe('simulated time between phases'),
+  seed: z.number().int().min(0).optional()
+    .describe("memscen's --seed (its own xorshift64* streams); default: drawn from the run's seed"),
+  fill_pct: z.number().gt(0).max(100).default(85).describe('% of MemFree to fill'),
+  unit: zSize.prefault('4KiB').describe('unit size of anon and page cache (unit-kb)'),
+  shmem_unit: zSize.optional().describe('unit size of shmem (shmem-unit-kb; default: unit)'),
+  shmem_pct: z.number().min(0).max(100).default(30).describe('% of the filled bytes that are shmem'),
+  cache_pct: z.number().min(0).max(100).default(0).describe('% of the filled bytes that are page cache'),
+  pin_pct: z.number().min(0).max(100).default(100).describe('% of shmem units that are pinned (0 = pin=none)'),
+  pattern: z.enum(['random', 'alternate', 'none']).default('random').describe('which units are freed'),
+  free_pct: z.number().min(0).max(100).default(50).describe('pattern random: % of units freed'),
+  free_types: z.array(z.enum(['anon', 'shmem', 'cache'])).default(['anon']).describe('types freed (shmem: unpinned only)'),
+  settle: z.boolean().default(true).describe('drop_caches + compact_memory before filling'),
+  unpin_phase: z.boolean().default(true).describe('after the pinned measurements, unpin and measure again'),
+  hp_target: z.number().int().min(0).default(0).describe('nr_hugepages to request; 0 = MemTotal / 2 MiB'),
+}).refine((o) => o.shmem_pct + o.cache_pct <= 100, { message: 'shmem_pct + cache_pct must be at most 100' });
+export type MemscenOptions = z.output<typeof memscenOptions>;
+
+/** memscen's unit types. */
+const enum U {
+  ANON = 0,
+  SHM_PIN = 1,
+  SHM_FREE = 2,
+  CACHE = 3,
+}
+const TYPE_NAMES = ['anon', 'shmem_pinned', 'shmem_unpinned', 'cache'] as const;
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** memscen.c's rng_seed() / rng_next(): xorshift64* on 64-bit unsigned integers. */
+export class MemscenRng {
+  private s: bigint;
+
+  constructor(seed: number, stream: number) {
+    const s = ((BigInt(seed) + 1n) * 0x9e3779b97f4a7c15n & MASK64) ^ BigInt(stream);
+    this.s = s === 0n ? 1n : s;
+  }
+
+  next(): bigint {
+    let x = this.s;
+    x ^= x >> 12n;
+    x = (x ^ (x << 25n)) & MASK64;
+    x ^= x >> 27n;
+    this.s = x;
+    return (x * 0x2545f4914f6cdd1dn) & MASK64;
+  }
+
+  /** rng_next() % m. */
+  mod(m: number): number {
+    return Number(this.next() % BigInt(m));
+  }
+
+  /** (rng_next() >> 11) * 2^-53: a double in [0, 1). */
+  float(): number {
+    return Number(this.next() >> 11n) / 9007199254740992;
+  }
+}
+
+/**
+ * holder_fill()'s pass 1: the type of every unit (0 anon, 1 shmem pinned, 2 shmem unpinned,
+ * 3 cache) until `fillPages` would be passed, drawn as memscen draws them (layout=random).
+ */
+export function memscenUnitTypes(
+  o: Pick<MemscenOptions, 'shmem_pct' | 'cache_pct' | 'pin_pct'>, seed: number, unit: number, sunit: number, fillPages: number,
+): Uint8Array<ArrayBuffer> {
+  const w = [(100 - o.shmem_pct - o.cache_pct) / unit, o.shmem_pct / sunit, o.cache_pct / unit];
+  const wsum = w[0]! + w[1]! + w[2]!;
+  for (let i = 0; i < 3; i++) w[i] = w[i]! / wsum;
+  const size = [unit, sunit, sunit, unit];
+  const st = new MemscenRng(seed, 1);
+  const sp = new MemscenRng(seed, 2);
+  const types: number[] = [];
+  let pages = 0;
+  for (;;) {
+    const x = st.float();
+    const kk = x < w[0]! ? 0 : x < w[0]! + w[1]! ? 1 : 2;
+    const pin = sp.mod(100) < o.pin_pct;
+    const t = kk === 0 ? U.ANON : kk === 2 ? U.CACHE : pin ? U.SHM_PIN : U.SHM_FREE;
+    if (pages + size[t]! > fillPages) break;
+    types.push(t);
+    pages += size[t]!;
+  }
+  return Uint8Array.from(types);
+}
+
+/** Units of anon memory per holder mm (one PTE page's worth at 4 KiB units). */
+const ANON_UNITS_PER_MM = 512;
+
+export interface MemscenPhase {
+  name: string;
+  /** Simulated time it ran at, ns. */
+  t: number;
+}
+
+export class MemscenWorkload implements Workload {
+  /** The phases run so far, in order (for tests and the report). */
+  readonly phases: MemscenPhase[] = [];
+  /** Pinned pfns, one reference each, while pinned. */
+  readonly pins: number[] = [];
+  /** Per unit: its type (U) and whether freed. */
+  private types: Uint8Array = new Uint8Array(0);
+  private freed = new Uint8Array(0);
+  private nunits = 0;
+  private readonly upages: number[] = [0, 0, 0, 0];
+  private anonMms: { mm: MmStruct; base: number }[] = [];
+  private shm: (ShmemInode | null)[] = [null, null];
+  private cache: File | null = null;
+  private holder: CurrentTask = { comm: 'memscen', pid: 0, oomScoreAdj: 0 };
+  private controller: CurrentTask = { comm: 'memscen', pid: 0, oomScoreAdj: -1000 };
+  private seed = 1;
+
+  constructor(readonly name: string, private readonly o: MemscenOptions) {}
+
+  /** The pinned memfd (null until filled, or with no pinned units). */
+  get pinnedInode(): ShmemInode | null {
+    return this.shm[0] ?? null;
+  }
+
+  start(ctx: WorkloadContext): void {
+    const { k } = ctx;
+    this.seed = this.o.seed ?? ctx.prng.nextInt(1 << 30);
+    this.controller = { comm: 'memscen', pid: allocPid(k), oomScoreAdj: -1000 };
+    this.holder = { comm: 'memscen', pid: allocPid(k), oomScoreAdj: 0 };
+    const steps: [string, () => void][] = [];
+    if (this.o.settle) steps.push(['boot', () => this.settle(ctx)]);
+    steps.push(['filled', () => this.fill(ctx)]);
+    const pinning = this.o.pin_pct > 0 && this.o.shmem_pct > 0;
+    if (pinning) steps.push(['pinned', () => this.pin(ctx)]);
+    steps.push(
+      ['fragmented', () => this.fragment(ctx)],
+      ['hp_direct', () => this.hugepages(ctx, 'hp_direct')],
+      ['compacted', () => this.compact(ctx, 'compacted')],
+      ['hp_after_compact', () => this.hugepages(ctx, 'hp_after_compact')],
+    );
+    if (pinning && this.o.unpin_phase) {
+      steps.push(
+        ['unpinned', () => this.unpin(ctx)],
+        ['unpinned_hp_direct', () => this.hugepages(ctx, 'unpinned_hp_direct')],
+        ['unpinned_compacted', () => this.compact(ctx, 'unpinned_compacted')],
+        ['unpinned_hp_after_compact', () => this.hugepages(ctx, 'unpinned_hp_after_compact')],
+      );
+    }
+    steps.forEach(([phase, fn], i) => {
+      scheduleAt(ctx, this.o.at + i * this.o.phase_gap, () => {
+        this.phases.push({ name: phase, t: k.clock.now });
+        fn();
+      });
+    });
+  }
+
+  finish(ctx: WorkloadContext): void {
+    ctx.counters.set(`${this.name}.phases_run`, this.phases.length);
+  }
+
+  /** drop_caches=3 and compact_memory. */
+  private settle(ctx: WorkloadContext): void {
+    runAs(ctx.k, this.controller, () => {
+      dropPagecache(ctx.k);
+      ctx.k.compaction.compactMemory();
+    });
+  }
+
+  private unitPages(t: U): number {
+    return this.upages[t]!;
+  }
+
+  /** holder_fill(): decide every unit's type, then touch them in order. */
+  private fill(ctx: WorkloadContext): void {
+    const { k, counters } = ctx;
+    const o = this.o;
+    const n = this.name;
+    const unit = Math.max(1, Math.round(o.unit / PAGE_SIZE));
+    const sunit = o.shmem_unit !== undefined ? Math.max(1, Math.round(o.shmem_unit / PAGE_SIZE)) : unit;
+    this.upages.splice(0, 4, unit, sunit, sunit, unit);
+    const fill = Math.floor((freePages(k) * o.fill_pct) / 100);
+    const types = memscenUnitTypes(o, this.seed, unit, sunit, fill);
+    const counts = [0, 0, 0, 0];
+    for (const t of types) counts[t]!++;
+    this.types = types;
+    this.freed = new Uint8Array(types.length);
+    this.nunits = types.length;
+    for (let t = 0; t < 4; t++) counters.set(`${n}.units_${TYPE_NAMES[t]!}`, counts[t]!);
+
+    // The regions: anon mappings (ANON_UNITS_PER_MM units each), two memfds, the cache file.
+    const anonMms = Math.ceil(counts[U.ANON]! / ANON_UNITS_PER_MM);
+    for (let i = 0; i < anonMms; i++) {
+      const mm = createMm(k, { pid: this.holder.pid, comm: 'memscen', oomScoreAdj: 0 });
+      const units = Math.min(ANON_UNITS_PER_MM, counts[U.ANON]! - i * ANON_UNITS_PER_MM);
+      this.anonMms.push({ mm, base: mmap(k, mm, units * unit, { nohugepage: true }) });
+    }
+    if (counts[U.SHM_PIN]) this.shm[0] = k.owners.register(new ShmemInode(`${n}.shmem_pinned`, GFP_HIGHUSER_MOVABLE));
+    if (counts[U.SHM_FREE]) this.shm[1] = k.owners.register(new ShmemInode(`${n}.shmem_unpinned`, GFP_HIGHUSER_MOVABLE));
+    if (counts[U.CACHE]) this.cache = createFile(k, `${n}.fill.dat`, { sizePages: counts[U.CACHE]! * unit });
+
+    // Touch in order.
+    const idx = [0, 0, 0, 0];
+    let filled = 0;
+    k.alloc.cpu = 0;
+    const ok = runAs(k, this.holder, () => {
+      for (let i = 0; i < this.nunits; i++) {
+        const t = this.types[i]! as U;
+        const up = this.unitPages(t);
+        const j = idx[t]!++;
+        try {
+          if (t === U.ANON) {
+            const a = this.anonMms[Math.floor(j / ANON_UNITS_PER_MM)]!;
+            touch(k, a.mm, a.base + (j % ANON_UNITS_PER_MM) * up, up, true);
+          } else if (t === U.CACHE) {
+            fileRead(k, this.cache!, j * up, up);
+          } else {
+            const inode = this.shm[t === U.SHM_PIN ? 0 : 1]!;
+            for (let p = 0; p < up; p++) {
+              const pfn = shmemGetFolio(k, inode, j * up + p, GFP_HIGHUSER_MOVABLE, 'write');
+              if (pfn < 0) return false;
+              noopDirtyFolio(k, inode, pfn);
+              k.putPage(pfn);
+            }
+          }
+        } catch (e) {
+          if (e instanceof MmError) return false;
+          throw e;
+        }
+        filled += up;
+      }
+      return true;
+    });
+    if (!ok) counters.add(`${n}.fill_enomem`);
+    counters.set(`${n}.fill_pages`, filled);
+  }
+
+  /** IORING_REGISTER_BUFFERS over the pinned memfd: one reference per page. */
+  private pin(ctx: WorkloadContext): void {
+    const { k } = ctx;
+    const inode = this.shm[0];
+    if (inode) {
+      const indices = [...inode.iPages.keys()].sort((a, b) => a - b);
+      for (const index of indices) {
+        const pfn = inode.iPages.get(index)!;
+        if (pfn < 0) continue; // swapped out: pinning would swap it in; not expected here
+        k.getPage(pfn);
+        this.pins.push(pfn);
+      }
+    }
+    ctx.counters.set(`${this.name}.pinned_pages`, this.pins.length);
+  }
+
+  private unpin(ctx: WorkloadContext): void {
+    for (const pfn of this.pins) ctx.k.putPage(pfn);
+    this.pins.length = 0;
+  }
+
+  /** holder_fragment(). */
+  private fragment(ctx: WorkloadContext): void {
+    const { k } = ctx;
+    const o = this.o;
+    if (o.pattern === 'none') return;
+    const sf = new MemscenRng(this.seed, 3);
+    const want = [o.free_types.includes('anon'), false, o.free_types.includes('shmem'), o.free_types.includes('cache')];
+    const idx = [0, 0, 0, 0];
+    let freed = 0;
+    runAs(k, this.holder, () => {
+      for (let i = 0; i < this.nunits; i++) {
+        const t = this.types[i]! as U;
+        const up = this.unitPages(t);
+        const j = idx[t]!++;
+        const f = o.pattern === 'alternate' ? j % 2 === 1 : sf.mod(100) < o.free_pct;
+        if (!f || !want[t]) continue;
+        this.freed[i] = 1;
+        freed++;
+        if (t === U.ANON) {
+          const a = this.anonMms[Math.floor(j / ANON_UNITS_PER_MM)]!;
+          munmap(k, a.mm, a.base + (j % ANON_UNITS_PER_MM) * up, up);
+        } else if (t === U.SHM_FREE) {
+          const inode = this.shm[1]!;
+          for (let p = 0; p < up; p++) punchHole(k, inode, j * up + p);
+        } else if (t === U.CACHE) {
+          invalidateClean(k, this.cache!, j * up, (j + 1) * up);
+        }
+      }
+    });
+    ctx.counters.set(`${this.name}.freed_units`, freed);
+  }
+
+  /** echo N > nr_hugepages; read it back; echo 0 > nr_hugepages. */
+  private hugepages(ctx: WorkloadContext, phase: string): void {
+    const { k, counters } = ctx;
+    const requested = this.o.hp_target > 0 ? this.o.hp_target : Math.floor(managedPages(k) / PAGEBLOCK_NR_PAGES);
+    counters.set(`${this.name}.hp_requested`, requested);
+    const got: number[] = [];
+    this.measure(ctx, phase, () => {
+      runAs(k, this.controller, () => {
+        while (got.length < requested) {
+          const pfn = k.alloc.allocPages(HTLB_POOL_GFP, PAGEBLOCK_ORDER);
+          if (pfn < 0) break;
+          got.push(pfn);
+        }
+      });
+    });
+    counters.set(`${this.name}.${phase}`, got.length);
+    for (const pfn of got) k.alloc.freePages(pfn, PAGEBLOCK_ORDER);
+  }
+
+  private compact(ctx: WorkloadContext, phase: string): void {
+    this.measure(ctx, phase, () => runAs(ctx.k, this.controller, () => ctx.k.compaction.compactMemory()));
+  }
+
+  /** Run fn and record the phase's vmstat deltas that tell the story. */
+  private measure(ctx: WorkloadContext, phase: string, fn: () => void): void {
+    const ev = ctx.k.alloc.events;
+    const items: [string, VmEvent][] = [
+      ['pgmigrate_success', VmEvent.PGMIGRATE_SUCCESS],
+      ['pgmigrate_fail', VmEvent.PGMIGRATE_FAIL],
+      ['compact_stall', VmEvent.COMPACT_STALL],
+      ['compact_migrate_scanned', VmEvent.COMPACT_MIGRATE_SCANNED],
+      ['compact_isolated', VmEvent.COMPACT_ISOLATED],
+    ];
+    const before = items.map(([, e]) => ev.get(e));
+    fn();
+    items.forEach(([label, e], i) => ctx.counters.set(`${this.name}.${phase}.${label}`, ev.get(e) - before[i]!));
+  }
+}
+
+/**
+ * fallocate(PUNCH_HOLE) of one page of a memfd: shmem_undo_range() for one index, done as
+ * shmemTruncate() does it for each page (the model's truncate only works to the end of file).
+ */
+function punchHole(k: Kernel, inode: ShmemInode, index: number): void {
+  const pfn = inode.iPages.get(index);
+  if (pfn === undefined) return;
+  if (pfn < 0) throw new MmError(-EINVAL, `memscen: punching a swapped-out page of ${inode.name} is not modelled`);
+  folioWaitWriteback(k, pfn);
+  k.mem.flags[k.slot(pfn)]! &= ~PG_dirty; // folio_cancel_dirty()
+  filemapRemoveFolio(k, inode, pfn);
+  inode.alloced--; // shmem_recalc_inode()
+}
