@@ -358,6 +358,9 @@ export class MemscenWorkload implements Workload {
           const pfn = k.alloc.allocPages(HTLB_POOL_GFP, PAGEBLOCK_ORDER);
           if (pfn < 0) break;
           got.push(pfn);
+          // kswapd and kcompactd run on the other CPU meanwhile: let what they were woken for
+          // (due now) happen between two allocations, as it does beside the kernel's loop.
+          k.clock.runUntil(k.clock.now);
         }
       });
     });
