@@ -30,6 +30,8 @@ export interface Reclaim {
   tryToFreePages(gfp: number, order: number, ac: AllocContext): number;
   /** wakeup_kswapd() */
   wakeupKswapd(zone: Zone, gfp: number, order: number, highestZoneidx: number): void;
+  /** Let a woken kswapd, running on another CPU, do its pass before the task retries. */
+  runPendingKswapd(): void;
 }
 
 /** Counts of what the slowpath did, for reports. */
@@ -198,7 +200,10 @@ export class AllocSlowpath {
         }
       }
       for (;;) {
-        if ((allocFlags & ALLOC_KSWAPD) !== 0) this.wakeAllKswapds(gfp, order, ac);
+        if ((allocFlags & ALLOC_KSWAPD) !== 0) {
+          this.wakeAllKswapds(gfp, order, ac);
+          this.reclaim?.runPendingKswapd();
+        }
         // __gfp_pfmemalloc_flags(): an OOM victim may dip into the reserves to exit quickly.
         if (this.oom.currentIsVictim()) allocFlags = ALLOC_OOM | (allocFlags & ALLOC_KSWAPD);
         slot = this.gpff(gfp, order, allocFlags, ac);

@@ -91,6 +91,7 @@ export class Kernel {
     this.slowpath = new AllocSlowpath(this, this.compaction, {
       tryToFreePages: (gfp, order, ac) => vmscan.tryToFreePages(gfp, order, ac.zonelist.slice(ac.preferred), ac.highestZoneidx),
       wakeupKswapd: (zone, gfp, order, idx) => vmscan.wakeupKswapd(zone, gfp, order, idx),
+      runPendingKswapd: () => vmscan.runPendingKswapd(),
     }, this.oom);
     this.slowpath.install();
     this.kcompactd.start();

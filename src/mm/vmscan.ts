@@ -102,6 +102,8 @@ class KswapdState {
   highestZoneidx = MAX_NR_ZONES - 1;
   running = false;
   scheduled = false;
+  /** Bumped when a queued run is superseded (runPendingKswapd ran it early). */
+  token = 0;
 }
 
 export class Vmscan {
@@ -601,8 +603,30 @@ export class Vmscan {
       if ((gfp & __GFP_DIRECT_RECLAIM) === 0) this.kcompactd?.wakeup(zone.nid, order, highestZoneidx);
       return;
     }
+    this.scheduleKswapd(node.nid);
+  }
+
+  private scheduleKswapd(nid: number): void {
+    const st = this.kswapd[nid]!;
     st.scheduled = true;
-    this.k.clock.scheduleAfter(this.kswapdLatencyNs, () => this.kswapdRun(node.nid));
+    const token = ++st.token;
+    this.k.clock.scheduleAfter(this.kswapdLatencyNs, () => {
+      if (st.token === token) this.kswapdRun(nid);
+    });
+  }
+
+  /**
+   * kswapd runs on its own CPU beside an allocating task: with no wake latency, a woken kswapd
+   * does its balance_pgdat() now, so the task's slowpath retries see it (e.g. its skip-bit reset).
+   */
+  runPendingKswapd(): void {
+    if (this.kswapdLatencyNs !== 0) return;
+    for (let nid = 0; nid < this.kswapd.length; nid++) {
+      const st = this.kswapd[nid]!;
+      if (!st.scheduled || st.running) continue;
+      st.token++;
+      this.kswapdRun(nid);
+    }
   }
 
   /** Compaction's skip-bit flush, which kswapd does before sleeping (reset_isolation_suitable()). */
@@ -613,6 +637,9 @@ export class Vmscan {
    * it reclaimed for (or hopeless: kswapd_failures >= MAX_RECLAIM_RETRIES) it flushes the
    * compaction skip bits, wakes kcompactd for the original order and sleeps; otherwise it counts
    * kswapd_high_wmark_hit_quickly and balances again (as its next clock event).
+   * kswapd() clears kswapd_order when it reads it; when balance_pgdat() did not drop to a lower
+   * order, its loop goes back to the top and tries to sleep at kswapd_order re-read (0 unless a
+   * wakeup came meanwhile), so a failed high-order balance still sleeps and resets skip bits.
    */
   private kswapdRun(nid: number): void {
     const k = this.k;
@@ -623,6 +650,7 @@ export class Vmscan {
     for (const z of node.zones) z.reclaimActive = true;
     const allocOrder = st.order;
     const idx = st.highestZoneidx;
+    st.order = 0;
     const prev = k.current;
     k.setCurrent({ comm: `kswapd${nid}`, pid: 90 + nid, oomScoreAdj: 0 });
     let reclaimOrder: number;
@@ -633,14 +661,17 @@ export class Vmscan {
     }
     for (const z of node.zones) z.reclaimActive = false;
     st.running = false;
-    if (this.pgdatBalanced(node, reclaimOrder, idx) || k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES) {
+    // reclaim_order < alloc_order: goto kswapd_try_sleep; otherwise the loop top re-reads kswapd_order.
+    const sleepAllocOrder = reclaimOrder < allocOrder ? allocOrder : st.order;
+    const sleepReclaimOrder = reclaimOrder < allocOrder ? reclaimOrder : st.order;
+    const sleepIdx = st.highestZoneidx;
+    if (this.pgdatBalanced(node, sleepReclaimOrder, sleepIdx) || k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES) {
       this.resetIsolationSuitable?.(nid);
-      this.kcompactd?.wakeup(nid, allocOrder, idx);
+      this.kcompactd?.wakeup(nid, sleepAllocOrder, sleepIdx);
       return;
     }
     k.alloc.events.add(VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY, 1);
-    st.scheduled = true;
-    k.clock.scheduleAfter(this.kswapdLatencyNs, () => this.kswapdRun(nid));
+    this.scheduleKswapd(nid);
   }
 
   /** balance_pgdat(): reclaim until some eligible zone is above high at the order (or boost is repaid). */

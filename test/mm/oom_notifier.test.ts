@@ -269,6 +269,7 @@ interface Snapshot {
   filePages: number;
   nrFree: number[];
   types: string[];
+  kswapdFailures: number;
 }
 
 function snapshot(k: Kernel): Snapshot {
@@ -286,6 +287,7 @@ function snapshot(k: Kernel): Snapshot {
     isolated: [k.nodeStat(0, NodeStat.NR_ISOLATED_ANON), k.nodeStat(0, NodeStat.NR_ISOLATED_FILE)],
     filePages: k.nodeStat(0, NodeStat.NR_FILE_PAGES),
     nrFree: Array.from(z.nrFree),
+    kswapdFailures: k.kswapdFailures(0),
     types,
   };
 }
@@ -353,7 +355,7 @@ describe('the OOM report (dump_header, __show_free_areas, dump_tasks, __oom_kill
       `Node 0 active_anon:${K(lru[0]!)}kB inactive_anon:${K(lru[1]!)}kB active_file:${K(lru[2]!)}kB inactive_file:${K(lru[3]!)}kB` +
         ` unevictable:${K(lru[4]!)}kB isolated(anon):0kB isolated(file):0kB mapped:0kB dirty:0kB writeback:0kB shmem:0kB` +
         ' shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB writeback_tmp:0kB kernel_stack:0kB pagetables:0kB' +
-        ' sec_pagetables:0kB all_unreclaimable? no',
+        ` sec_pagetables:0kB all_unreclaimable? ${at.kswapdFailures >= 16 ? 'yes' : 'no'}`,
       // min/low/high are wmark_pages(): _watermark[] + watermark_boost, as is the boost field.
       `Node 0 Normal free:${K(at.free)}kB boost:${K(at.boost)}kB min:${K(z.watermark[WMARK_MIN]! + at.boost)}kB low:${K(z.watermark[WMARK_LOW]! + at.boost)}kB` +
         ` high:${K(z.watermark[WMARK_HIGH]! + at.boost)}kB reserved_highatomic:0KB active_anon:${K(lru[0]!)}kB inactive_anon:${K(lru[1]!)}kB` +

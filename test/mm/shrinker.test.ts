@@ -265,8 +265,10 @@ describe('who calls the shrinkers', () => {
     k.vmscan.registerShrinker(p);
     expect(k.alloc.allocPages(GFP_KERNEL | __GFP_NORETRY, 0)).toBe(-1);
     expect(p.counts).toBeGreaterThanOrEqual(13);
-    expect(p.scans.length).toBeGreaterThan(0);
-    expect(p.scans.every((s) => !s.isKswapd)).toBe(true);
+    // kswapd, woken by the same allocation, also runs meanwhile (on its own CPU): tell them apart.
+    const direct = p.scans.filter((s) => !s.isKswapd);
+    expect(direct.length).toBeGreaterThan(0);
+    expect(direct.every((s) => s.gfpMask === (GFP_KERNEL | __GFP_NORETRY))).toBe(true);
   });
 
   it('kswapd: balance_pgdat() calls them at priorities DEF_PRIORITY..1 as kswapd', () => {
@@ -302,13 +304,18 @@ describe('who calls the shrinkers', () => {
     const p = new Probe(262144);
     p.onScan = () => 0;
     k.vmscan.registerShrinker(p);
+    // exhaust()'s last, failing allocation already let kswapd run (and fail) beside it.
+    const failedBefore = k.kswapdFailures(0);
     const runs = k.alloc.events.get(VmEvent.PAGEOUTRUN);
+    const quick = k.alloc.events.get(VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+    expect(failedBefore).toBeLessThan(16);
     k.vmscan.wakeupKswapd(zone, GFP_KERNEL, 0, ZoneType.NORMAL);
     k.clock.runUntil(k.clock.now);
     expect(k.kswapdFailures(0)).toBe(16);
-    expect(k.alloc.events.get(VmEvent.PAGEOUTRUN) - runs).toBe(16);
-    expect(k.alloc.events.get(VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY)).toBe(15);
-    expect(p.counts).toBe(16 * 12);
+    // Each pass fails, is not balanced at order 0 and balances again, until the 16th failure.
+    expect(k.alloc.events.get(VmEvent.PAGEOUTRUN) - runs).toBe(16 - failedBefore);
+    expect(k.alloc.events.get(VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY) - quick).toBe(16 - failedBefore - 1);
+    expect(p.counts).toBe((16 - failedBefore) * 12);
   });
 
   // shrink_node() (mm/vmscan.c:6177-6180) adds reclaim_state->reclaimed_slab to

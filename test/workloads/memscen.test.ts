@@ -129,7 +129,12 @@ describe('memscen workload', () => {
     expect(w.phases.map((p) => p.name)).toEqual(['boot', 'filled', 'fragmented', 'hp_direct', 'compacted', 'hp_after_compact']);
     expect(c['ms.units_shmem_pinned']).toBe(0);
     expect(c['ms.units_shmem_unpinned']).toBeGreaterThan(0);
-    expect(c['ms.hp_after_compact']).toBeGreaterThan(2 * c['ms.hp_direct']!);
+    // As in the guest (b-unpinned: 137-169 direct vs 188-191 after compact_memory): direct
+    // compaction migrates from the first attempt, because kswapd's sleep clears the skip bits
+    // the settle-phase compact_memory left behind.
+    expect(c['ms.hp_direct.pgmigrate_success']).toBeGreaterThan(0);
+    expect(c['ms.hp_direct.compact_migrate_scanned']).toBeGreaterThan(0);
+    expect(c['ms.hp_direct']!).toBeGreaterThan(0.6 * c['ms.hp_after_compact']!);
     check(k);
   }, 60_000);
 
