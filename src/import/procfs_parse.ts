@@ -10,6 +10,7 @@
  * belongs to the CLI.
  */
 import { DEFAULT_SYSCTLS } from '../machine/config.js';
+import { InputError } from '../machine/input_error.js';
 import {
   MAX_NR_ZONES, MAX_ORDER, MIGRATE_TYPES, MIGRATETYPE_NAMES, MigrateType, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER,
   ZONE_NAMES, type ZoneName,
@@ -101,26 +102,8 @@ export interface RealState {
 // Errors
 
 /** A problem in an imported file, located in it. */
-export class ImportError extends Error {
-  override readonly name = 'ImportError';
-
-  /**
-   * @param file the file name as given to the parser
-   * @param line 1-based line, or undefined when there is none (a value given as an object, a missing section)
-   * @param field where in the file: a JSON path (`phases[2].buddyinfo.0.DMA`) or '' for text files
-   * @param expected what would have been accepted
-   * @param found what the file has there
-   */
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly field: string,
-    readonly expected: string,
-    readonly found: string,
-    message?: string,
-  ) {
-    super(message ?? `${file}${line === undefined ? '' : `:${line}`}: ${field === '' ? '' : `${field}: `}expected ${expected}, found ${found}`);
-  }
+export class ImportError extends InputError {
+  override readonly name: string = 'ImportError';
 }
 
 const MAX_FOUND = 70;

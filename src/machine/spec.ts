@@ -16,6 +16,7 @@ import { PAGE_SIZE, ZONE_NAMES } from '../mm/constants.js';
 import { DEFAULT_SYSCTLS } from './config.js';
 import type { MachineConfig, NodeConfig, Sysctls, ZoneConfig } from './config.js';
 import { MAX_PFN, MIN_DEFAULT_MEMORY_BYTES, defaultX86Layout } from './layout.js';
+import { InputError, locationPrefix } from './input_error.js';
 import { formatSize, parseSize } from './size.js';
 
 /** A path into the spec document: mapping keys and list indices. */
@@ -32,31 +33,8 @@ export function formatSpecPath(path: SpecPath): string {
 }
 
 /** A problem in a machine spec, located in its file. */
-export class SpecError extends Error {
-  override readonly name = 'SpecError';
-
-  /**
-   * @param file the spec's file name as given to the loader
-   * @param line 1-based line, or undefined when unknown (no source, or an empty document)
-   * @param field dotted path of the offending field (`machine.zones[0].pages`); '' for the whole document
-   * @param expected what would have been accepted
-   * @param found what the spec has there
-   * @param message defaults to `file:line: field: expected <expected>, found <found>`
-   */
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly field: string,
-    readonly expected: string,
-    readonly found: string,
-    message?: string,
-  ) {
-    super(message ?? `${locationPrefix(file, line)}${field === '' ? '' : `${field}: `}expected ${expected}, found ${found}`);
-  }
-}
-
-function locationPrefix(file: string, line: number | undefined): string {
-  return line === undefined ? `${file}: ` : `${file}:${line}: `;
+export class SpecError extends InputError {
+  override readonly name: string = 'SpecError';
 }
 
 // ---------------------------------------------------------------------------------------------

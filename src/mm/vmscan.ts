@@ -633,13 +633,11 @@ export class Vmscan {
   resetIsolationSuitable: ((nid: number) => void) | null = null;
 
   /**
-   * kswapd(): balance_pgdat(), then kswapd_try_to_sleep(): if the node is balanced at the order
-   * it reclaimed for (or hopeless: kswapd_failures >= MAX_RECLAIM_RETRIES) it flushes the
-   * compaction skip bits, wakes kcompactd for the original order and sleeps; otherwise it counts
-   * kswapd_high_wmark_hit_quickly and balances again (as its next clock event).
-   * kswapd() clears kswapd_order when it reads it; when balance_pgdat() did not drop to a lower
-   * order, its loop goes back to the top and tries to sleep at kswapd_order re-read (0 unless a
-   * wakeup came meanwhile), so a failed high-order balance still sleeps and resets skip bits.
+   * One turn of kswapd()'s loop: read and clear kswapd_order, balance_pgdat(), then
+   * kswapd_try_to_sleep() at the order balance_pgdat() dropped to or, if it did not drop, at
+   * kswapd_order re-read (0 unless woken meanwhile). Balanced there (or hopeless:
+   * kswapd_failures >= MAX_RECLAIM_RETRIES): flush the compaction skip bits, wake kcompactd and
+   * sleep; otherwise count kswapd_high_wmark_hit_quickly and balance again (next clock event).
    */
   private kswapdRun(nid: number): void {
     const k = this.k;

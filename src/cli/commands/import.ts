@@ -11,7 +11,7 @@ import { renderBuddyinfo, renderPagetypeinfo, renderZoneinfo } from '../../mm/pr
 import { takeSnapshot } from '../../mm/show.js';
 import { type ImportReport, applyState, machineSpecYaml, realStateJson } from '../../import/build.js';
 import { ImportError, type RealState, parseHarnessRun, parseProcfsState } from '../../import/procfs_parse.js';
-import { UsageError } from '../errors.js';
+import { UsageError, parseSeed } from '../errors.js';
 import { readTextFile } from '../machine_file.js';
 import { writeOutputDir } from '../outdir.js';
 
@@ -34,15 +34,6 @@ export interface ImportResult {
 
 interface Writer {
   write(text: string): unknown;
-}
-
-function parseSeed(v: string | undefined): number {
-  if (v === undefined) return 1;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) {
-    throw new UsageError(`--seed: expected a whole number from 0 to 4294967295, found "${v}"`);
-  }
-  return n;
 }
 
 function readState(opts: ImportOptions): RealState {

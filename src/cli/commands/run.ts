@@ -12,7 +12,7 @@ import { runOutputFiles } from '../../scenario/outputs.js';
 import { RunAborted, runScenarioAsync } from '../../scenario/runner.js';
 import type { RunResult } from '../../scenario/types.js';
 import { formatDuration } from '../../scenario/units.js';
-import { UsageError } from '../errors.js';
+import { UsageError, parseSeed } from '../errors.js';
 import { readTextFile } from '../machine_file.js';
 import { writeOutputDir } from '../outdir.js';
 
@@ -30,15 +30,6 @@ interface Writer {
 
 /** Exit status of a run stopped by SIGINT/SIGTERM (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
-
-function parseSeed(v: string | undefined): number {
-  if (v === undefined) return 1;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) {
-    throw new UsageError(`--seed: expected a whole number from 0 to 4294967295, found "${v}"`);
-  }
-  return n;
-}
 
 function pickVariant(scenario: Scenario, name: string | undefined): string {
   const names = scenario.variants.map((v) => v.name);
