@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SYSCTLS, type MachineConfig, type ZoneConfig } from '../../src/machine/config.js';
-import { MAX_ORDER, MIGRATE_PCPTYPES, MIGRATE_TYPES, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../../src/mm/constants.js';
+import { MAX_ORDER, MIGRATE_PCPTYPES, MIGRATE_TYPES, MigrateType, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
 import {
   __GFP_RECLAIMABLE, GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_TRANSHUGE_LIGHT,
@@ -98,6 +98,8 @@ class Harness {
   readonly owned: Uint8Array;
   /** Every allocation result, failures (-1) included, in order. */
   readonly results: number[] = [];
+  /** Pageblocks unreserve_highatomic_pageblock() turned back from HIGHATOMIC (slot of the block). */
+  readonly unreserved = new Set<number>();
   private readonly nrNodes: number;
 
   constructor(readonly cfg: MachineConfig, readonly check: boolean) {
@@ -122,7 +124,16 @@ class Harness {
       if (this.check) this.verify();
     } else if (op.kind === 'unreserve') {
       // unreserve_highatomic_pageblock(ac of the last request, force), as the slowpath calls it
+      const mem = this.alloc.mem;
+      const highatomic = (): number[] => {
+        const out: number[] = [];
+        for (let s = 0; s < mem.nrPages; s += PAGEBLOCK_NR_PAGES) if (mem.getPageblockMigratetype(s) === MigrateType.HIGHATOMIC) out.push(s);
+        return out;
+      };
+      const before = highatomic();
       this.alloc.unreserveHighatomicPageblock(op.force);
+      const after = new Set(highatomic());
+      for (const s of before) if (!after.has(s)) this.unreserved.add(s);
       if (this.check) this.verify();
     } else if (this.live.length > 0) {
       const i = op.pick % this.live.length;
@@ -224,7 +235,8 @@ function canonicalBlocks(start: number, end: number): [number, number][] {
  * above pageblock_order it does not merge when the freed block's migratetype and the buddy's
  * pageblock type differ and one of them is not mergeable (HIGHATOMIC; ISOLATE). So an order-10
  * block may stay two order-9 halves when a half's pageblock, or the list it sits on (a stale
- * type cached by the pcp), is HIGHATOMIC.
+ * type cached by the pcp), is HIGHATOMIC — or was, until unreserve_highatomic_pageblock()
+ * moved its free pages to another list without merging them.
  */
 function checkFullyMerged(h: Harness): void {
   const { alloc } = h;
@@ -240,7 +252,8 @@ function checkFullyMerged(h: Harness): void {
       }
     }
     const nonMergeable = (pfn: number): boolean =>
-      mem.getPageblockMigratetype(pfn - mem.pfnBase) >= MIGRATE_PCPTYPES || actual.get(pfn)![1] >= MIGRATE_PCPTYPES;
+      mem.getPageblockMigratetype(pfn - mem.pfnBase) >= MIGRATE_PCPTYPES || actual.get(pfn)![1] >= MIGRATE_PCPTYPES ||
+      h.unreserved.has(pfn - mem.pfnBase);
     // mm_init's layout: reserved pages (present - managed) at the zone start, holes at its end.
     const first = z.startPfn + (z.present - z.managed);
     for (const [pfn, order] of canonicalBlocks(first, z.startPfn + z.present)) {
