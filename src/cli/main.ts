@@ -8,6 +8,7 @@ import { registerImportCommand } from './commands/import.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerCompareCommand } from './commands/compare.js';
+import { registerFidelityCommand } from './commands/fidelity.js';
 import { UsageError, describeError } from './errors.js';
 
 const program = new Command();
@@ -39,6 +40,7 @@ registerImportCommand(program);
 registerRunCommand(program);
 registerSchemaCommand(program);
 registerCompareCommand(program);
+registerFidelityCommand(program);
 
 try {
   await program.parseAsync(process.argv);

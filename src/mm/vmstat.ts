@@ -118,6 +118,9 @@ export enum VmEvent {
   THP_SPLIT_PAGE,
   THP_SPLIT_PAGE_FAILED,
   THP_SPLIT_PMD,
+  // mm/hugetlb.c alloc_buddy_huge_page()
+  HTLB_BUDDY_ALLOC_SUCCESS,
+  HTLB_BUDDY_ALLOC_FAIL,
 }
 export const VM_EVENT_NAMES = namesOf(VmEvent);
 export const NR_VM_EVENTS = VM_EVENT_NAMES.length;

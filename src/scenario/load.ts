@@ -23,6 +23,7 @@ import {
   traceEventsMatching, TRACE_EVENTS, variantMachineShape, variantShape, vmShape,
 } from './schema.js';
 import type { ScenarioDoc } from './schema.js';
+import type { RealState } from '../import/procfs_parse.js';
 import { formatDuration } from './units.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -102,6 +103,8 @@ export interface Scenario {
   /** Free memory above which an OOM kill is premature: 'auto' or bytes. */
   prematureOomFree: 'auto' | number;
   machine: MachineConfig;
+  /** A recorded real machine state the run starts from (applyState() after boot), or none. */
+  initialState?: RealState;
   vm: VmSettings;
   swap: SwapSettings | null;
   thp: ThpSpec;
@@ -123,6 +126,7 @@ export interface ResolvedRun {
   prematureOomFreePages: number | null;
   /** The machine with the variant's sysctls and vm.watermark_boost_factor folded in. */
   machine: MachineConfig;
+  initialState?: RealState;
   vm: VmSettings;
   swap: SwapSettings | null;
   thp: ThpSpec;
@@ -604,6 +608,7 @@ function resolveIssues(scenario: Scenario, index: number): { run: ResolvedRun; i
     traceEvents: [...scenario.traceEvents],
     prematureOomFreePages: scenario.prematureOomFree === 'auto' ? null : Math.ceil(scenario.prematureOomFree / PAGE_SIZE),
     machine,
+    ...(scenario.initialState ? { initialState: scenario.initialState } : {}),
     vm,
     swap: v.swap !== undefined ? v.swap : scenario.swap,
     thp: { ...scenario.thp, ...v.thp },

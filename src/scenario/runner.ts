@@ -29,6 +29,7 @@ import { freeListCounts, pageblockCounts, takeSnapshot } from '../mm/show.js';
 import { swapon } from '../mm/swapfile.js';
 import type { KmemTraceSink, TraceContext, TraceEventSink } from '../mm/tracepoints.js';
 import { NodeStat, VmEvent, ZoneStat } from '../mm/vmstat.js';
+import { applyState } from '../import/build.js';
 import { Prng } from '../sim/prng.js';
 import { FtraceTextWriter, formatTimestamp, ftraceHeader } from '../trace/ftrace.js';
 import { findWorkloadKind } from '../workloads/index.js';
@@ -54,6 +55,20 @@ export interface RunOptions {
   signal?: { readonly aborted: boolean };
   /** Lines the ftrace ring buffer keeps (default TRACE_BUFFER_ENTRIES). */
   traceBufferEntries?: number;
+  /**
+   * Called with onProgress, with the live model, for viewers such as the web app's memory map.
+   * It must only read: a run's results never depend on its observers.
+   */
+  observe?(view: RunView): void;
+  /** Events between those calls (default CHECK_EVERY_EVENTS): a viewer wants finer steps; results are the same. */
+  checkEveryEvents?: number;
+}
+
+/** What RunOptions.observe sees: the running machine, its workloads and the samples so far. */
+export interface RunView {
+  readonly k: Kernel;
+  readonly workloads: readonly Workload[];
+  readonly series: readonly Sample[];
 }
 
 /** Events between progress/abort checks (and yields of runScenarioAsync). */
@@ -414,8 +429,11 @@ interface Started {
   ctx: WorkloadContext;
 }
 
-function setUp(run: ResolvedRun, seed: number): { k: Kernel; started: Started[]; counters: RunCounters } {
+function setUp(
+  run: ResolvedRun, seed: number, snapshot: (k: Kernel, label: string) => void,
+): { k: Kernel; started: Started[]; counters: RunCounters } {
   const k = new Kernel(run.machine, seed);
+  if (run.initialState) applyState(k, run.initialState, seed);
   const vm = run.vm;
   if (vm.swappiness !== undefined) k.vm.swappiness = vm.swappiness;
   if (vm.compact_unevictable_allowed !== undefined) k.vm.compactUnevictableAllowed = vm.compact_unevictable_allowed === 1;
@@ -439,7 +457,10 @@ function setUp(run: ResolvedRun, seed: number): { k: Kernel; started: Started[];
   const started = run.workloads.map((w): Started => {
     const kind = findWorkloadKind(w.kind);
     if (kind === undefined) throw new Error(`unknown workload kind ${JSON.stringify(w.kind)}`);
-    return { workload: kind.create(w.options, w.name), ctx: { k, prng: root.fork(), counters, endNs: run.durationNs } };
+    return {
+      workload: kind.create(w.options, w.name),
+      ctx: { k, prng: root.fork(), counters, endNs: run.durationNs, snapshot: (label) => snapshot(k, label) },
+    };
   });
   return { k, started, counters };
 }
@@ -456,7 +477,8 @@ function stopTimes(run: ResolvedRun): number[] {
 function* simulate(scenario: Scenario, variantName: string, seed: number, opts: RunOptions): Generator<void, RunResult, void> {
   const run = resolveVariant(scenario, variantName);
   const totalNs = run.durationNs;
-  const { k, started, counters } = setUp(run, seed);
+  const snapshots: ProcSnapshot[] = [];
+  const { k, started, counters } = setUp(run, seed, (kk, label) => snapshots.push(takeProcSnapshot(kk, label, kk.clock.now)));
   const recorder = new RunRecorder(k, run.traceEvents, opts.traceBufferEntries ?? TRACE_BUFFER_ENTRIES);
   const startEvents = Float64Array.from(k.alloc.events.values);
   const startStalls = allocstall(k);
@@ -467,12 +489,14 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
   for (let t = 0; t < totalNs; t += run.sampleEveryNs) sampleTimes.add(t);
   sampleTimes.add(totalNs);
   const series: Sample[] = [];
-  const snapshots: ProcSnapshot[] = [];
   let events = 0;
-  let budget = CHECK_EVERY_EVENTS;
+  const checkEvery = Math.max(1, opts.checkEveryEvents ?? CHECK_EVERY_EVENTS);
+  let budget = checkEvery;
+  const view: RunView = { k, workloads: started.map((s) => s.workload), series };
   const checkpoint = (): void => {
     if (opts.signal?.aborted) throw new RunAborted(q.now, totalNs);
     opts.onProgress?.(q.now, totalNs, events);
+    opts.observe?.(view);
   };
 
   for (const stop of stopTimes(run)) {
@@ -481,7 +505,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
       events++;
       recorder.afterEvent(q.now);
       if (--budget === 0) {
-        budget = CHECK_EVERY_EVENTS;
+        budget = checkEvery;
         checkpoint();
         yield;
       }

@@ -29,16 +29,13 @@
  */
 import { z } from 'zod';
 import { PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../mm/constants.js';
-import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, __GFP_NOWARN, __GFP_RETRY_MAYFAIL, __GFP_THISNODE } from '../mm/gfp.js';
 import { createMm, exitMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
 import { touch } from '../mm/fault.js';
 import { ENOMEM, MmError } from '../mm/mm_error.js';
+import { allocBuddyHugePage } from '../mm/hugetlb.js';
 import { zDuration, zSize } from '../scenario/units.js';
 import { allocPid, bytesToPages, freePages, isDying, runAs, scheduleAt } from './common.js';
 import type { Workload, WorkloadContext } from './workload.js';
-
-/** alloc_pool_huge_page()'s mask: htlb_alloc_mask() | __GFP_COMP | __GFP_THISNODE | __GFP_NOWARN | __GFP_RETRY_MAYFAIL. */
-export const HTLB_POOL_GFP = GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_THISNODE | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 
 export const compactionTestOptions = z.strictObject({
   start: zDuration.default(0).describe('when the test runs'),
@@ -93,7 +90,7 @@ export class CompactionTestWorkload implements Workload {
     counters.set(`${n}.requested`, Number.isFinite(requested) ? requested : -1);
     runAs(k, { comm: 'compaction_test', pid: mm.pid, oomScoreAdj: 0 }, () => {
       while (this.huge.length < requested) {
-        const pfn = k.alloc.allocPages(HTLB_POOL_GFP, PAGEBLOCK_ORDER);
+        const pfn = allocBuddyHugePage(k);
         if (pfn < 0) break;
         this.huge.push(pfn);
       }

@@ -23,11 +23,23 @@
  *              OOM killer); the count is the result; then echo 0 (all freed).
  *   compacted  echo 1 > compact_memory.
  *   hp_after_compact  the request again.
+ *   caches_dropped  (with `drop_caches`) drop_caches=1.
+ *   kalloc_orderN  (with `kalloc_orders`, the harness's oom-fragmented, instead of the
+ *              hugepage block) one kernel allocation of order N after another, each kept
+ *              (pipe_resize_ring()'s kcalloc: GFP_KERNEL_ACCOUNT|__GFP_NOWARN, a kmalloc_large
+ *              page allocation), until one fails, the OOM killer kills, or `max_allocs`;
+ *              stages stop after an OOM kill.
  *   unpinned   (with `unpin_phase`) the pins dropped; then unpinned_hp_direct,
  *              unpinned_compacted, unpinned_hp_after_compact.
+ *   end        the holder exits (its memory, memfds and pins go; the kernel allocations are
+ *              released before it, as memscen closes the pipes).
  *
- * Processes: the controller (oom_score_adj -1000) makes the hugepage requests and runs
- * compact_memory; the holder (oom_score_adj 0, the OOM victim) owns the memory.
+ * After each phase the /proc snapshots are taken (ctx.snapshot(`<name>.<phase>`)), as the
+ * harness's phase_end() does: a hugepage phase's with the hugepages still held.
+ *
+ * Processes: the controller (oom_score_adj -1000) makes the hugepage requests, the kernel
+ * allocations and runs compact_memory; the holder (oom_score_adj 0, the OOM victim) owns the
+ * memory and is one task for the OOM killer (MemscenHolder) whatever number of mms models it.
  *
  * Model differences: the holder's anonymous region is one mapping per 512 units, each in its
  * own mm (the model keeps VMAs in a flat sorted list, and 70,000 MADV_DONTNEED holes in one
@@ -38,7 +50,9 @@
  *
  * Counters (`<name>.`): fill_pages, units_anon, units_shmem_pinned, units_shmem_unpinned,
  * units_cache, pinned_pages, freed_units, hp_requested, hp_direct, hp_after_compact,
- * unpinned_hp_direct, unpinned_hp_after_compact, and per-phase vmstat deltas
+ * unpinned_hp_direct, unpinned_hp_after_compact, the harness's kalloc summary
+ * (order<N>_allocations, _failed_enomem, _oom_kills, _memfree_kb_at_stop, _free_kb_at_oom_kill),
+ * holder_killed, and per-phase vmstat deltas
  * `<phase>.pgmigrate_success` / `.pgmigrate_fail` / `.compact_stall` / `.compact_migrate_scanned`
  * / `.compact_isolated` for the
  * hugepage and compaction phases; `fill_enomem` when the fill ran out of memory.
@@ -46,18 +60,19 @@
 import { z } from 'zod';
 import { PAGE_SIZE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../mm/constants.js';
 import { createFile, dropPagecache, fileRead, invalidateClean, type File } from '../mm/file.js';
-import { GFP_HIGHUSER_MOVABLE } from '../mm/gfp.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL_ACCOUNT, __GFP_NOWARN } from '../mm/gfp.js';
 import type { CurrentTask, Kernel } from '../mm/kernel.js';
 import { filemapRemoveFolio } from '../mm/filemap.js';
 import { PG_dirty } from '../mm/page_flags.js';
-import { createMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
+import { createMm, exitMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
+import type { OomTask } from '../mm/oom_kill.js';
 import { touch } from '../mm/fault.js';
 import { EINVAL, MmError } from '../mm/mm_error.js';
 import { folioWaitWriteback, noopDirtyFolio } from '../mm/page_io.js';
-import { ShmemInode, shmemGetFolio } from '../mm/shmem.js';
+import { ShmemInode, shmemEvictInode, shmemGetFolio } from '../mm/shmem.js';
+import { allocBuddyHugePage } from '../mm/hugetlb.js';
 import { VmEvent } from '../mm/vmstat.js';
 import { zDuration, zSize } from '../scenario/units.js';
-import { HTLB_POOL_GFP } from './compaction_test.js';
 import { allocPid, freePages, managedPages, runAs, scheduleAt } from './common.js';
 import type { Workload, WorkloadContext } from './workload.js';
 
@@ -72,12 +87,18 @@ export const memscenOptions = z.strictObject({
   shmem_pct: z.number().min(0).max(100).default(30).describe('% of the filled bytes that are shmem'),
   cache_pct: z.number().min(0).max(100).default(0).describe('% of the filled bytes that are page cache'),
   pin_pct: z.number().min(0).max(100).default(100).describe('% of shmem units that are pinned (0 = pin=none)'),
-  pattern: z.enum(['random', 'alternate', 'none']).default('random').describe('which units are freed'),
+  pattern: z.enum(['random', 'alternate', 'pfn-even', 'pfn-odd', 'none']).default('random').describe('which units are freed'),
   free_pct: z.number().min(0).max(100).default(50).describe('pattern random: % of units freed'),
   free_types: z.array(z.enum(['anon', 'shmem', 'cache'])).default(['anon']).describe('types freed (shmem: unpinned only)'),
   settle: z.boolean().default(true).describe('drop_caches + compact_memory before filling'),
   unpin_phase: z.boolean().default(true).describe('after the pinned measurements, unpin and measure again'),
   hp_target: z.number().int().min(0).default(0).describe('nr_hugepages to request; 0 = MemTotal / 2 MiB'),
+  hp_mode: z.enum(['both', 'direct', 'compact', 'none']).default('both')
+    .describe('hugepage block: direct request, compact_memory + request, both, or none'),
+  drop_caches: z.boolean().default(false).describe('drop_caches=1 after fragmenting (phase caches_dropped)'),
+  kalloc_orders: z.array(z.number().int().min(0).max(10)).default([])
+    .describe('oom-fragmented: kernel allocations of these orders, in stages, instead of the hugepage block'),
+  max_allocs: z.number().int().min(1).default(200000).describe('oom-fragmented: cap per kalloc stage'),
 }).refine((o) => o.shmem_pct + o.cache_pct <= 100, { message: 'shmem_pct + cache_pct must be at most 100' });
 export type MemscenOptions = z.output<typeof memscenOptions>;
 
@@ -172,7 +193,13 @@ export class MemscenWorkload implements Workload {
   private cache: File | null = null;
   private holder: CurrentTask = { comm: 'memscen', pid: 0, oomScoreAdj: 0 };
   private controller: CurrentTask = { comm: 'memscen', pid: 0, oomScoreAdj: -1000 };
+  private holderTask!: MemscenHolder;
   private seed = 1;
+  /** The hugepages of the last request, until `echo 0 > nr_hugepages`. */
+  private heldHugepages: number[] = [];
+  /** The kernel allocations of the kalloc stages: [pfn, order]. */
+  private kallocs: [number, number][] = [];
+  private oomSeen = false;
 
   constructor(readonly name: string, private readonly o: MemscenOptions) {}
 
@@ -183,38 +210,66 @@ export class MemscenWorkload implements Workload {
 
   start(ctx: WorkloadContext): void {
     const { k } = ctx;
-    this.seed = this.o.seed ?? ctx.prng.nextInt(1 << 30);
+    const o = this.o;
+    this.seed = o.seed ?? ctx.prng.nextInt(1 << 30);
     this.controller = { comm: 'memscen', pid: allocPid(k), oomScoreAdj: -1000 };
     this.holder = { comm: 'memscen', pid: allocPid(k), oomScoreAdj: 0 };
+    this.holderTask = new MemscenHolder(this, this.holder.pid, k);
     const steps: [string, () => void][] = [];
-    if (this.o.settle) steps.push(['boot', () => this.settle(ctx)]);
+    steps.push(['boot', () => { if (o.settle) this.settle(ctx); }]);
     steps.push(['filled', () => this.fill(ctx)]);
-    const pinning = this.o.pin_pct > 0 && this.o.shmem_pct > 0;
+    const pinning = o.pin_pct > 0 && o.shmem_pct > 0;
     if (pinning) steps.push(['pinned', () => this.pin(ctx)]);
-    steps.push(
-      ['fragmented', () => this.fragment(ctx)],
-      ['hp_direct', () => this.hugepages(ctx, 'hp_direct')],
-      ['compacted', () => this.compact(ctx, 'compacted')],
-      ['hp_after_compact', () => this.hugepages(ctx, 'hp_after_compact')],
-    );
-    if (pinning && this.o.unpin_phase) {
+    steps.push(['fragmented', () => this.fragment(ctx)]);
+    if (o.drop_caches) steps.push(['caches_dropped', () => runAs(k, this.controller, () => dropPagecache(k))]);
+    if (o.kalloc_orders.length > 0) {
+      for (const order of o.kalloc_orders) steps.push([`kalloc_order${order}`, () => this.kallocStage(ctx, order)]);
+    } else {
+      this.hpBlock(steps, ctx, '');
+    }
+    if (pinning && o.unpin_phase && o.kalloc_orders.length === 0) {
+      steps.push(['unpinned', () => this.unpin(ctx)]);
+      this.hpBlock(steps, ctx, 'unpinned_');
+    }
+    steps.push(['end', () => this.exit(ctx)]);
+    let i = 0;
+    const next = (): void => {
+      const [phase, fn] = steps[i++]!;
+      this.phases.push({ name: phase, t: k.clock.now });
+      // A phase that does not happen in the guest (after an OOM kill, or a dead holder) is skipped.
+      if (!this.skip(phase)) {
+        fn();
+        ctx.snapshot(`${this.name}.${phase}`);
+      }
+      // The hugepages a request got are freed after its snapshot (echo 0 > nr_hugepages).
+      this.releaseHugepages(ctx);
+      if (i < steps.length) scheduleAt(ctx, k.clock.now + o.phase_gap, next);
+    };
+    scheduleAt(ctx, o.at, next);
+  }
+
+  /** hp_block(): the hugepage phases of mode hp_mode, names prefixed. */
+  private hpBlock(steps: [string, () => void][], ctx: WorkloadContext, prefix: string): void {
+    const mode = this.o.hp_mode;
+    if (mode === 'both' || mode === 'direct') steps.push([`${prefix}hp_direct`, () => this.hugepages(ctx, `${prefix}hp_direct`)]);
+    if (mode === 'both' || mode === 'compact') {
       steps.push(
-        ['unpinned', () => this.unpin(ctx)],
-        ['unpinned_hp_direct', () => this.hugepages(ctx, 'unpinned_hp_direct')],
-        ['unpinned_compacted', () => this.compact(ctx, 'unpinned_compacted')],
-        ['unpinned_hp_after_compact', () => this.hugepages(ctx, 'unpinned_hp_after_compact')],
+        [`${prefix}compacted`, () => this.compact(ctx, `${prefix}compacted`)],
+        [`${prefix}hp_after_compact`, () => this.hugepages(ctx, `${prefix}hp_after_compact`)],
       );
     }
-    steps.forEach(([phase, fn], i) => {
-      scheduleAt(ctx, this.o.at + i * this.o.phase_gap, () => {
-        this.phases.push({ name: phase, t: k.clock.now });
-        fn();
-      });
-    });
   }
 
   finish(ctx: WorkloadContext): void {
     ctx.counters.set(`${this.name}.phases_run`, this.phases.length);
+    ctx.counters.set(`${this.name}.holder_killed`, this.holderTask.oomKilled ? 1 : 0);
+  }
+
+  /** oom_stages() stops after an OOM kill; the holder's own phases need it alive. */
+  private skip(phase: string): boolean {
+    if (phase.startsWith('kalloc_order')) return this.oomSeen || this.holderTask.dead;
+    if (phase === 'unpinned' || phase.startsWith('unpinned_')) return this.holderTask.dead;
+    return false;
   }
 
   /** drop_caches=3 and compact_memory. */
@@ -247,9 +302,11 @@ export class MemscenWorkload implements Workload {
     for (let t = 0; t < 4; t++) counters.set(`${n}.units_${TYPE_NAMES[t]!}`, counts[t]!);
 
     // The regions: anon mappings (ANON_UNITS_PER_MM units each), two memfds, the cache file.
+    k.oom.tasks.add(this.holderTask);
     const anonMms = Math.ceil(counts[U.ANON]! / ANON_UNITS_PER_MM);
     for (let i = 0; i < anonMms; i++) {
       const mm = createMm(k, { pid: this.holder.pid, comm: 'memscen', oomScoreAdj: 0 });
+      k.oom.tasks.delete(mm); // the OOM killer sees the one holder process, not its pieces
       const units = Math.min(ANON_UNITS_PER_MM, counts[U.ANON]! - i * ANON_UNITS_PER_MM);
       this.anonMms.push({ mm, base: mmap(k, mm, units * unit, { nohugepage: true }) });
     }
@@ -328,7 +385,9 @@ export class MemscenWorkload implements Workload {
         const t = this.types[i]! as U;
         const up = this.unitPages(t);
         const j = idx[t]!++;
-        const f = o.pattern === 'alternate' ? j % 2 === 1 : sf.mod(100) < o.free_pct;
+        const f = o.pattern === 'alternate' ? j % 2 === 1
+          : o.pattern === 'random' ? sf.mod(100) < o.free_pct
+          : Math.floor(this.unitFirstPfn(t, j) / up) % 2 === (o.pattern === 'pfn-odd' ? 1 : 0);
         if (!f || !want[t]) continue;
         this.freed[i] = 1;
         freed++;
@@ -346,6 +405,46 @@ export class MemscenWorkload implements Workload {
     ctx.counters.set(`${this.name}.freed_units`, freed);
   }
 
+  /** The pfn of unit j's first page of type t (pagemap), or 0 when not present. */
+  private unitFirstPfn(t: U, j: number): number {
+    const up = this.unitPages(t);
+    let pfn: number | undefined;
+    if (t === U.ANON) {
+      const a = this.anonMms[Math.floor(j / ANON_UNITS_PER_MM)]!;
+      pfn = a.mm.pte.get(a.base + (j % ANON_UNITS_PER_MM) * up);
+    } else if (t === U.CACHE) {
+      pfn = this.cache!.iPages.get(j * up);
+    } else {
+      pfn = this.shm[t === U.SHM_PIN ? 0 : 1]!.iPages.get(j * up);
+    }
+    return pfn !== undefined && pfn >= 0 ? pfn : 0;
+  }
+
+  /** The holder process's exit, or its OOM kill: every mapping, memfd and pin goes. */
+  holderExit(k: Kernel): void {
+    for (const pfn of this.pins) k.putPage(pfn);
+    this.pins.length = 0;
+    for (const a of this.anonMms) exitMm(k, a.mm);
+    this.anonMms = [];
+    for (const inode of this.shm) if (inode) shmemEvictInode(k, inode);
+    this.shm = [null, null];
+    this.types = new Uint8Array(0);
+    this.nunits = 0;
+  }
+
+  /** Pages of the holder's mappings, for the OOM killer: [anon rss, shmem rss, page-table bytes]. */
+  holderRss(): [number, number, number] {
+    let anon = 0;
+    let pgtables = 0;
+    for (const a of this.anonMms) {
+      anon += a.mm.rssAnon();
+      pgtables += a.mm.pgtablesBytes();
+    }
+    let shmem = 0;
+    for (const inode of this.shm) if (inode) shmem += inode.nrpages;
+    return [anon, shmem, pgtables];
+  }
+
   /** echo N > nr_hugepages; read it back; echo 0 > nr_hugepages. */
   private hugepages(ctx: WorkloadContext, phase: string): void {
     const { k, counters } = ctx;
@@ -355,7 +454,7 @@ export class MemscenWorkload implements Workload {
     this.measure(ctx, phase, () => {
       runAs(k, this.controller, () => {
         while (got.length < requested) {
-          const pfn = k.alloc.allocPages(HTLB_POOL_GFP, PAGEBLOCK_ORDER);
+          const pfn = allocBuddyHugePage(k);
           if (pfn < 0) break;
           got.push(pfn);
           // kswapd and kcompactd run on the other CPU meanwhile: let what they were woken for
@@ -365,7 +464,59 @@ export class MemscenWorkload implements Workload {
       });
     });
     counters.set(`${this.name}.${phase}`, got.length);
-    for (const pfn of got) k.alloc.freePages(pfn, PAGEBLOCK_ORDER);
+    this.heldHugepages = got;
+  }
+
+  /** echo 0 > nr_hugepages. */
+  private releaseHugepages(ctx: WorkloadContext): void {
+    for (const pfn of this.heldHugepages) ctx.k.alloc.freePages(pfn, PAGEBLOCK_ORDER);
+    this.heldHugepages = [];
+  }
+
+  /**
+   * kalloc_stage(): kernel allocations of `order` by the controller, each kept, until one fails
+   * (ENOMEM), an OOM kill happens, or max_allocs; the harness's summary keys as counters.
+   */
+  private kallocStage(ctx: WorkloadContext, order: number): void {
+    const { k, counters } = ctx;
+    const n = `${this.name}.order${order}`;
+    const kills0 = k.alloc.events.get(VmEvent.OOM_KILL);
+    const oomEvents0 = k.oom.events.length;
+    let made = 0;
+    let enomem = 0;
+    runAs(k, this.controller, () => {
+      while (made < this.o.max_allocs) {
+        const pfn = k.alloc.allocPages(GFP_KERNEL_ACCOUNT | __GFP_NOWARN, order);
+        if (pfn < 0) {
+          enomem = 1;
+          break;
+        }
+        this.kallocs.push([pfn, order]);
+        made++;
+        if (k.alloc.events.get(VmEvent.OOM_KILL) !== kills0) break;
+        k.clock.runUntil(k.clock.now); // the other CPU's kswapd/kcompactd, due now
+      }
+    });
+    const kills = k.alloc.events.get(VmEvent.OOM_KILL) - kills0;
+    this.oomSeen ||= kills > 0;
+    counters.set(`${n}_allocations`, made);
+    counters.set(`${n}_failed_enomem`, enomem);
+    counters.set(`${n}_oom_kills`, kills);
+    counters.set(`${n}_memfree_kb_at_stop`, (freePages(k) * PAGE_SIZE) / 1024);
+    const kill = k.oom.events.slice(oomEvents0).find((e) => e.victim !== null);
+    if (kill) counters.set(`${n}_free_kb_at_oom_kill`, (kill.freePages * PAGE_SIZE) / 1024);
+  }
+
+  /** The holder's exit (CMD_EXIT), after oom_stages() closed the pipes. */
+  private exit(ctx: WorkloadContext): void {
+    const { k } = ctx;
+    for (const [pfn, order] of this.kallocs) k.alloc.freePages(pfn, order);
+    this.kallocs = [];
+    if (!this.holderTask.dead) {
+      k.oom.tasks.delete(this.holderTask);
+      this.holderTask.dead = true;
+      this.holderExit(k);
+    }
   }
 
   private compact(ctx: WorkloadContext, phase: string): void {
@@ -385,6 +536,47 @@ export class MemscenWorkload implements Workload {
     const before = items.map(([, e]) => ev.get(e));
     fn();
     items.forEach(([label, e], i) => ctx.counters.set(`${this.name}.${phase}.${label}`, ev.get(e) - before[i]!));
+  }
+}
+
+/**
+ * The holder as the OOM killer sees it: one process with all the anonymous mappings and both
+ * memfds mapped (MM_SHMEMPAGES); killing it is its exit (the oom_reaper's and exit_mmap()'s
+ * work at once; the pins go with the io_uring when its files are closed).
+ */
+class MemscenHolder implements OomTask {
+  readonly comm = 'memscen';
+  readonly uid = 0;
+  oomScoreAdj = 0;
+  dead = false;
+  oomKilled = false;
+
+  constructor(private readonly w: MemscenWorkload, readonly pid: number, private readonly k: Kernel) {}
+
+  totalVmPages(): number {
+    const [anon, shmem] = this.w.holderRss();
+    return anon + shmem;
+  }
+  rssAnon(): number {
+    return this.w.holderRss()[0];
+  }
+  rssFile(): number {
+    return 0;
+  }
+  rssShmem(): number {
+    return this.w.holderRss()[1];
+  }
+  swapents(): number {
+    return 0;
+  }
+  pgtablesBytes(): number {
+    return this.w.holderRss()[2];
+  }
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.oomKilled = true;
+    this.w.holderExit(this.k);
   }
 }
 

@@ -125,7 +125,7 @@ export class StressHighallocWorkload implements Workload {
     const window = { start: ns(o.start), stop: ns(loadStop) };
     const sub = (w: Workload): void => {
       this.load.push(w);
-      this.loadCtx.push({ k, prng: ctx.prng.fork(), counters: ctx.counters, endNs: ctx.endNs });
+      this.loadCtx.push({ ...ctx, prng: ctx.prng.fork() });
     };
     if (anonPages > 0) {
       const per = Math.max(1, Math.floor(anonPages / o.load_processes)) * PAGE_SIZE;

@@ -38,6 +38,11 @@ export interface WorkloadContext {
   counters: RunCounters;
   /** Simulated end of the run, ns: workloads schedule nothing after it. */
   endNs: number;
+  /**
+   * Take the /proc snapshots (buddyinfo, pagetypeinfo, vmstat, zoneinfo) now, labelled: a
+   * workload's phase boundary, as the validation harness's phase_end() records it.
+   */
+  snapshot(label: string): void;
 }
 
 export interface Workload {

@@ -46,7 +46,7 @@ function run(entries: Entry[], endNs: number, seed = 1): Run {
   const started = entries.map(({ kind, name, ...options }) => {
     const wk = kind === 'gpu' ? findWorkloadKind('gpu') ?? gpuWorkloadKind : findWorkloadKind(kind);
     if (!wk) throw new Error(`no kind ${kind}`);
-    const ctx: WorkloadContext = { k, prng: root.fork(), counters, endNs };
+    const ctx: WorkloadContext = { k, prng: root.fork(), counters, endNs, snapshot: () => {} };
     return { w: wk.create(options, name), ctx };
   });
   for (const s of started) s.w.start(s.ctx);

@@ -69,7 +69,7 @@ export function runWorkloads(machineYaml: string, entries: Entry[], endNs: numbe
     const { kind, name, ...options } = e;
     const wk = findWorkloadKind(kind);
     if (!wk) throw new Error(`no workload kind ${kind}`);
-    return { w: wk.create(options, name ?? `${kind}${i}`), ctx: { k, prng: root.fork(), counters, endNs } };
+    return { w: wk.create(options, name ?? `${kind}${i}`), ctx: { k, prng: root.fork(), counters, endNs, snapshot: () => {} } };
   });
   const eventsBefore = Float64Array.from(k.alloc.events.values);
   for (const { w, ctx } of running) w.start(ctx);

@@ -34,7 +34,7 @@ function run(options: Record<string, unknown>, probes: Probe[] = [], seed = 1): 
   const w = new MemscenWorkload('ms', memscenOptions.parse({ seed: 1, at: '10ms', phase_gap: '100ms', ...options }));
   const counters = new RunCounters();
   const endNs = 2 * SEC;
-  const ctx: WorkloadContext = { k, prng: new Prng(seed).fork(), counters, endNs };
+  const ctx: WorkloadContext = { k, prng: new Prng(seed).fork(), counters, endNs, snapshot: () => {} };
   w.start(ctx);
   for (const p of probes) k.clock.scheduleAt(p.at, () => p.fn(k, w));
   k.clock.runUntil(endNs);
@@ -47,7 +47,7 @@ describe('memscen workload', () => {
     const kind = findWorkloadKind('memscen');
     expect(kind).toBeDefined();
     expect(() => kind!.create({ bogus: 1 }, 'x')).toThrow();
-    expect(() => kind!.create({ pattern: 'pfn-even' }, 'x')).toThrow();
+    expect(() => kind!.create({ pattern: 'pfn-middle' }, 'x')).toThrow();
   });
 
   it("draws the guest's unit sequence: memscen's xorshift64* streams", () => {
@@ -73,10 +73,10 @@ describe('memscen workload', () => {
     ]);
     expect(w.phases.map((p) => p.name)).toEqual([
       'boot', 'filled', 'pinned', 'fragmented', 'hp_direct', 'compacted', 'hp_after_compact',
-      'unpinned', 'unpinned_hp_direct', 'unpinned_compacted', 'unpinned_hp_after_compact',
+      'unpinned', 'unpinned_hp_direct', 'unpinned_compacted', 'unpinned_hp_after_compact', 'end',
     ]);
     w.phases.forEach((p, i) => expect(p.t).toBe(10 * MS + i * 100 * MS));
-    expect(c['ms.phases_run']).toBe(11);
+    expect(c['ms.phases_run']).toBe(12);
     // Pins: one per pinned shmem page; none lost.
     expect(c['ms.pinned_pages']).toBe(c['ms.units_shmem_pinned']);
     expect(pinnedAt.length).toBe(c['ms.pinned_pages']);
@@ -126,7 +126,7 @@ describe('memscen workload', () => {
 
   it('pin_pct 0 (unpinned-from-start): no pin phases, compaction works at once', () => {
     const { k, w, c } = run({ pin_pct: 0 });
-    expect(w.phases.map((p) => p.name)).toEqual(['boot', 'filled', 'fragmented', 'hp_direct', 'compacted', 'hp_after_compact']);
+    expect(w.phases.map((p) => p.name)).toEqual(['boot', 'filled', 'fragmented', 'hp_direct', 'compacted', 'hp_after_compact', 'end']);
     expect(c['ms.units_shmem_pinned']).toBe(0);
     expect(c['ms.units_shmem_unpinned']).toBeGreaterThan(0);
     // As in the guest (b-unpinned: 137-169 direct vs 188-191 after compact_memory): direct

@@ -57,7 +57,7 @@ export function demoCommand(opts: DemoOptions): void {
   const counters = new RunCounters();
   const endNs = Math.round((ops / RATE) * 1e9);
   const churn = findWorkloadKind('churn')!.create({ rate: RATE, target_fill: fill }, 'churn');
-  churn.start({ k, prng: new Prng(seed), counters, endNs });
+  churn.start({ k, prng: new Prng(seed), counters, endNs, snapshot: () => {} });
   for (let t = 0; t < endNs; ) {
     t = Math.min(endNs, t + 1e9);
     k.clock.runUntil(t);

@@ -1,0 +1,134 @@
+/**
+ * The fidelity report: kernel runs grouped by scenario and parameters, each mirrored in pagelab
+ * (from its own boot state), compared metric by metric; rendered as text, markdown or JSON.
+ * Browser-safe.
+ */
+import { runScenario } from '../scenario/runner.js';
+import type { RunResult } from '../scenario/types.js';
+import { type Metric, compareRuns, fmt } from './compare.js';
+import type { HarnessParams, HarnessRun } from './harness_run.js';
+import { mirrorScenario } from './mirror.js';
+
+export interface FidelityGroup {
+  scenario: string;
+  params: HarnessParams;
+  /** The kernel runs' files. */
+  files: string[];
+  metrics: Metric[];
+}
+
+/** Runs with the same scenario and parameters, in the order first seen. */
+export function groupRuns(runs: readonly HarnessRun[]): HarnessRun[][] {
+  const groups = new Map<string, HarnessRun[]>();
+  for (const r of runs) {
+    const key = JSON.stringify([r.scenario, r.params]);
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()];
+}
+
+/** Mirror every run of a group (seed 1: memscen's own seed comes from the run's parameters). */
+export function fidelityGroup(runs: readonly HarnessRun[], onRun?: (file: string) => void): FidelityGroup {
+  const results: RunResult[] = runs.map((run) => {
+    onRun?.(run.file);
+    return runScenario(mirrorScenario(run), 'mirror', 1);
+  });
+  return { scenario: runs[0]!.scenario, params: runs[0]!.params, files: runs.map((r) => r.file), metrics: compareRuns(runs, results) };
+}
+
+const PARAM_KEYS = ['seed', 'fill-pct', 'shmem-pct', 'cache-pct', 'pin', 'pin-pct', 'pattern', 'free-pct', 'free-types', 'hp-mode', 'kalloc-orders'] as const;
+
+export function paramsLine(p: HarnessParams): string {
+  return PARAM_KEYS.map((k) => `${k}=${String(p[k])}`).join(' ');
+}
+
+function statText(m: Metric['kernel']): string {
+  return m.n > 1 && m.min !== m.max ? `${fmt(m.mean)} [${fmt(m.min)}..${fmt(m.max)}]` : fmt(m.mean);
+}
+
+function signed(v: number): string {
+  return v > 0 ? `+${fmt(v)}` : fmt(v);
+}
+
+export function countWithin(ms: readonly Metric[]): { within: number; total: number } {
+  return { within: ms.filter((m) => m.within_tolerance).length, total: ms.length };
+}
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+/** The text report of one group: headline table, then per phase buddyinfo/pageblocks/counters. */
+export function groupText(g: FidelityGroup): string {
+  const lines: string[] = [];
+  lines.push(`== ${g.scenario}: ${g.files.length} kernel run${g.files.length > 1 ? 's' : ''} (${g.files.join(', ')})`);
+  lines.push(`   ${paramsLine(g.params)}`);
+  const head = g.metrics.filter((m) => m.phase === null);
+  lines.push('');
+  lines.push(`${pad('metric', 38)}${lpad('kernel', 22)}${lpad('pagelab', 18)}${lpad('diff', 10)}  ${pad('tolerance', 26)}ok`);
+  for (const m of head) {
+    lines.push(`${pad(m.name, 38)}${lpad(statText(m.kernel), 22)}${lpad(statText(m.pagelab), 18)}${lpad(signed(m.diff), 10)}  ${pad(m.tolerance, 26)}${m.within_tolerance ? 'yes' : 'NO'}`);
+  }
+  const phases = [...new Set(g.metrics.filter((m) => m.phase !== null).map((m) => m.phase!))];
+  for (const phase of phases) {
+    const ms = g.metrics.filter((m) => m.phase === phase);
+    const c = countWithin(ms);
+    lines.push('');
+    lines.push(`-- phase ${phase}: ${c.within}/${c.total} within tolerance`);
+    for (const zone of [...new Set(ms.filter((m) => m.kind === 'buddyinfo').map((m) => m.zone!))]) {
+      const row = ms.filter((m) => m.kind === 'buddyinfo' && m.zone === zone);
+      const w = 8;
+      lines.push(`   buddyinfo ${pad(zone, 6)} order ${row.map((_, i) => lpad(String(i), w)).join('')}`);
+      lines.push(`   ${pad('kernel', 23)}${row.map((m) => lpad(fmt(Math.round(m.kernel.mean * 10) / 10), w)).join('')}`);
+      lines.push(`   ${pad('pagelab', 23)}${row.map((m) => lpad(fmt(Math.round(m.pagelab.mean * 10) / 10), w)).join('')}`);
+      lines.push(`   ${pad('within', 23)}${row.map((m) => lpad(m.within_tolerance ? 'y' : 'N', w)).join('')}`);
+    }
+    const blocks = ms.filter((m) => m.kind === 'pageblocks');
+    if (blocks.length > 0) {
+      lines.push(`   pageblocks ${blocks.map((m) => `${m.zone} ${m.name} ${fmt(m.kernel.mean)}/${fmt(m.pagelab.mean)}${m.within_tolerance ? '' : '(N)'}`).join(', ')}  (kernel/pagelab)`);
+    }
+    const counters = ms.filter((m) => m.kind === 'vmstat_delta' && (m.kernel.mean !== 0 || m.pagelab.mean !== 0));
+    if (counters.length > 0) {
+      lines.push(`   vmstat    ${counters.map((m) => `${m.name} ${fmt(Math.round(m.kernel.mean))}/${fmt(m.pagelab.mean)}${m.within_tolerance ? '' : '(N)'}`).join(', ')}`);
+    }
+  }
+  const all = countWithin(g.metrics);
+  lines.push('');
+  lines.push(`   ${all.within}/${all.total} metrics within tolerance`);
+  return lines.join('\n') + '\n';
+}
+
+/** The summary table of many groups, as markdown (for docs/fidelity.md). */
+export function groupsMarkdown(groups: readonly FidelityGroup[]): string {
+  const lines: string[] = [];
+  lines.push('| scenario | metric | kernel mean [min..max] | pagelab | diff | tolerance | within |');
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const g of groups) {
+    const label = `${g.scenario} (${g.params.pattern}${g.params.pin !== 'none' ? `, pin=${g.params.pin}` : ''}; ${g.files.length} runs)`;
+    for (const m of g.metrics.filter((x) => x.phase === null)) {
+      lines.push(`| ${label} | ${m.name} | ${statText(m.kernel)} | ${statText(m.pagelab)} | ${signed(m.diff)} | ${m.tolerance} | ${m.within_tolerance ? 'yes' : '**no**'} |`);
+    }
+    for (const kind of ['buddyinfo', 'pageblocks', 'vmstat_delta'] as const) {
+      const c = countWithin(g.metrics.filter((m) => m.kind === kind));
+      if (c.total > 0) lines.push(`| ${label} | ${kind} (all phases, zones, orders/types/counters) | | | | spread or ±10% | ${c.within}/${c.total} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The JSON report: every metric with its `within_tolerance`. */
+export function groupsJson(groups: readonly FidelityGroup[]): string {
+  const body = {
+    format: 'pagelab-fidelity',
+    version: 1,
+    groups: groups.map((g) => ({
+      scenario: g.scenario,
+      params: g.params,
+      kernel_runs: g.files,
+      ...countWithin(g.metrics),
+      metrics: g.metrics,
+    })),
+  };
+  return JSON.stringify(body, null, 1) + '\n';
+}

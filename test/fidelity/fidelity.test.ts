@@ -1,0 +1,231 @@
+/**
+ * The fidelity report against the recorded real-kernel runs (test/fixtures/kernel): the harness
+ * reader and its errors, the mirror (same machine, same boot state, same memscen operations),
+ * the stated tolerances, `pagelab fidelity` and its outputs — and the headline numbers pagelab
+ * matches today, so a change to a mechanism that loses them fails here.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_BEGIN, REPORT_END, fidelityCommand } from '../../src/cli/commands/fidelity.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { compareRuns, type Metric } from '../../src/fidelity/compare.js';
+import { type HarnessRun, readHarnessRun } from '../../src/fidelity/harness_run.js';
+import { memscenOptionsOf, mirrorScenario } from '../../src/fidelity/mirror.js';
+import { type FidelityGroup, fidelityGroup } from '../../src/fidelity/report.js';
+import { ImportError } from '../../src/import/procfs_parse.js';
+import { runScenario } from '../../src/scenario/runner.js';
+import type { RunResult } from '../../src/scenario/types.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'kernel');
+const MAIN = process.env['PAGELAB_CLI'] ?? join(ROOT, 'dist', 'cli', 'main.js');
+const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+const read = (name: string): HarnessRun => readHarnessRun(fixture(name), name);
+const sink = (): { text: string; write(s: string): boolean } => ({ text: '', write(s: string) { this.text += s; return true; } });
+
+function importError(fn: () => unknown): ImportError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ImportError) return e;
+    throw e;
+  }
+  throw new Error('no ImportError');
+}
+
+function headline(metrics: readonly Metric[], name: string): Metric {
+  const m = metrics.find((x) => x.phase === null && x.name === name);
+  if (!m) throw new Error(`no headline metric ${name}`);
+  return m;
+}
+
+describe('reading a harness run', () => {
+  it('reads scenario, parameters, phases and summary of every fixture', () => {
+    const r = read('b-pinned.1.json');
+    expect(r.scenario).toBe('pinned-shmem');
+    expect(r.params.pin).toBe('iouring');
+    expect(r.phases.map((p) => p.name)).toEqual([
+      'boot', 'filled', 'pinned', 'fragmented', 'hp_direct', 'compacted', 'hp_after_compact',
+      'unpinned', 'unpinned_hp_direct', 'unpinned_compacted', 'unpinned_hp_after_compact', 'end',
+    ]);
+    expect(r.phases[4]!.hpRequested).toBe(479);
+    expect(r.phases[4]!.pageblocks['DMA32']!['Movable']).toBeGreaterThan(400);
+    expect(r.summary['hp_direct']).toBe(63);
+    expect(read('c-oom.2.json').phases.map((p) => p.name)).toContain('kalloc_order3');
+  });
+
+  it('names the file and field of what it cannot use', () => {
+    const doc = JSON.parse(fixture('a-random.1.json')) as Record<string, unknown>;
+    const bad = (patch: (d: Record<string, unknown>) => void): ImportError => {
+      const d = structuredClone(doc);
+      patch(d);
+      return importError(() => readHarnessRun(JSON.stringify(d), 'run.json'));
+    };
+    let e = bad((d) => { d['scenario'] = 'thrash-everything'; });
+    expect(e.message).toMatch(/^run\.json: scenario: expected one of the harness scenarios .*found "thrash-everything"/);
+    e = bad((d) => { (d['params'] as Record<string, unknown>)['fill-pct'] = 'lots'; });
+    expect(e.field).toBe('params.fill-pct');
+    expect(e.found).toBe('"lots"');
+    e = bad((d) => { ((d['phases'] as Record<string, unknown>[])[2]!['buddyinfo'] as Record<string, Record<string, number[]>>)['0']!['DMA32'] = [1, 2]; });
+    expect(e.field).toBe('phases[2].buddyinfo.0.DMA32');
+  });
+
+  it('refuses parameters the mirror does not model, naming them', () => {
+    const run = read('b-pinned.1.json');
+    const mlock = { ...run, params: { ...run.params, pin: 'mlock' } };
+    expect(importError(() => memscenOptionsOf(mlock)).field).toBe('params.pin');
+    const stripe = { ...run, params: { ...run.params, layout: 'stripe' } };
+    expect(importError(() => memscenOptionsOf(stripe)).message).toMatch(/params\.layout: expected random/);
+  });
+});
+
+describe('the mirror of a run', () => {
+  let run: HarnessRun;
+  let result: RunResult;
+  let metrics: Metric[];
+  beforeAll(() => {
+    run = read('b-pinned.1.json');
+    result = runScenario(mirrorScenario(run), 'mirror', 1);
+    metrics = compareRuns([run], [result]);
+  });
+
+  it("boots the run's own machine in its recorded boot state: the boot phase matches exactly", () => {
+    const scenario = mirrorScenario(run);
+    const zones = scenario.machine.nodes[0]!.zones.map((z) => [z.name, z.startPfn, z.spanned, z.present, z.managed]);
+    expect(zones).toEqual([['DMA', 1, 4095, 3998, 3840], ['DMA32', 0x1000, 258013, 258013, 241526]]);
+    const boot = metrics.filter((m) => m.phase === 'boot');
+    expect(boot.length).toBeGreaterThan(20);
+    for (const m of boot) expect(m.diff, `${m.zone} ${m.name}`).toBe(0);
+  });
+
+  it('runs the same phases and records each one as the harness does', () => {
+    expect(result.snapshots.filter((s) => s.label.startsWith('memscen.')).map((s) => s.label.slice(8))).toEqual(run.phases.map((p) => p.name));
+    // A hugepage phase's snapshot is taken with the hugepages held (before echo 0).
+    const hp = metrics.filter((m) => m.phase === 'hp_direct' && m.kind === 'vmstat_delta' && m.name === 'htlb_buddy_alloc_success')[0]!;
+    expect(hp.pagelab.mean).toBe(result.summary['memscen.hp_direct']);
+  });
+
+  it('applies the stated tolerances: hugepages ±5 pp of the request, the gap ±15%, counts spread-or-10%', () => {
+    const shifted = (key: string, by: number): HarnessRun => ({ ...run, summary: { ...run.summary, [key]: run.summary[key]! + by } });
+    const hp = (r: HarnessRun): Metric => headline(compareRuns([r], [result]), 'hp_direct');
+    const base = result.summary['memscen.hp_direct']! - run.summary['hp_direct']!;
+    // 5% of 479 requested is 23.95 hugepages.
+    expect(hp(shifted('hp_direct', base + 23)).within_tolerance).toBe(true);
+    expect(hp(shifted('hp_direct', base + 24)).within_tolerance).toBe(false);
+    const gap = headline(metrics, 'unpinned - pinned hp_after_compact');
+    expect(gap.allowed).toBeCloseTo(0.15 * gap.kernel.mean, 9);
+    const fill = headline(metrics, 'fill_mb');
+    expect(fill.allowed).toBeCloseTo(0.1 * fill.kernel.mean, 9);
+    // With several kernel runs, the spread widens the tolerance when it exceeds 10%.
+    const two = [run, shifted('fill_mb', 200)];
+    const wide = headline(compareRuns(two, [result, result]), 'fill_mb');
+    expect(wide.allowed).toBe(100);
+    expect(wide.tolerance).toMatch(/kernel spread/);
+  });
+});
+
+describe('pagelab fidelity over the recorded fixtures', () => {
+  let groups: FidelityGroup[];
+  let doc: string;
+  let json: { groups: { scenario: string; metrics: Metric[]; within: number; total: number }[] };
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-fidelity-'));
+    doc = join(dir, 'fidelity.md');
+    writeFileSync(doc, `# Fidelity\n\nhand-written text\n\n${REPORT_BEGIN}\nold table\n${REPORT_END}\n\n## Simplifications\n`);
+    const out = sink();
+    groups = await fidelityCommand({ json: true, doc }, out, sink());
+    json = JSON.parse(out.text) as typeof json;
+  }, 120_000);
+
+  it('mirrors every fixture, grouped by scenario and parameters', () => {
+    expect(groups.map((g) => `${g.scenario}:${g.params.pattern}:${g.files.length}`)).toEqual([
+      'fragment-then-hugepages:alternate:4', 'fragment-then-hugepages:random:3', 'pinned-shmem:random:3',
+      'unpinned-shmem:random:3', 'oom-fragmented:random:3',
+    ]);
+    expect(json.groups).toHaveLength(5);
+    for (const g of json.groups) {
+      expect(g.total).toBe(g.metrics.length);
+      expect(g.within).toBe(g.metrics.filter((m) => m.within_tolerance).length);
+      for (const m of g.metrics) expect(typeof m.within_tolerance).toBe('boolean');
+    }
+  });
+
+  it('writes the table between the markers and keeps the rest of the document', () => {
+    const text = readFileSync(doc, 'utf8');
+    expect(text).toMatch(/^# Fidelity\n\nhand-written text\n/);
+    expect(text).toMatch(/## Simplifications\n$/);
+    expect(text).not.toContain('old table');
+    expect(text).toContain('| pinned-shmem (random, pin=iouring; 3 runs) | hp_direct |');
+  });
+
+  // The numbers pagelab matches within tolerance today (docs/fidelity.md lists the misses and why).
+  it.each([
+    ['fragment-then-hugepages', 'random', 'hp_direct'],
+    ['fragment-then-hugepages', 'random', 'hp_after_compact'],
+    ['pinned-shmem', 'random', 'hp_direct'],
+    ['pinned-shmem', 'random', 'hp_after_compact'],
+    ['pinned-shmem', 'random', 'unpinned_hp_after_compact'],
+    ['pinned-shmem', 'random', 'unpinned - pinned hp_after_compact'],
+    ['unpinned-shmem', 'random', 'hp_direct'],
+    ['unpinned-shmem', 'random', 'hp_after_compact'],
+    ['oom-fragmented', 'random', 'order4_failed_enomem'],
+    ['oom-fragmented', 'random', 'order3_oom_kills'],
+    ['oom-fragmented', 'random', 'order3_free_kb_at_oom_kill'],
+  ])('%s (%s): %s within tolerance', (scenario, pattern, name) => {
+    const g = groups.find((x) => x.scenario === scenario && x.params.pattern === pattern)!;
+    const m = headline(g.metrics, name);
+    expect(m.within_tolerance, `kernel ${m.kernel.mean}, pagelab ${m.pagelab.mean}, ${m.tolerance}`).toBe(true);
+  });
+
+  it('the premature OOM of the seed: order-3 kernel allocations OOM-kill with over 200 MB free, in both', () => {
+    const g = groups.find((x) => x.scenario === 'oom-fragmented')!;
+    const free = headline(g.metrics, 'order3_free_kb_at_oom_kill');
+    expect(free.kernel.min).toBeGreaterThan(200_000);
+    expect(free.pagelab.min).toBeGreaterThan(200_000);
+  });
+});
+
+describe('pagelab fidelity on the command line', () => {
+  it('--against one run prints kernel vs pagelab for every phase', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'fidelity', '--against', join(FIXTURES, 'a-random.2.json')], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^== fragment-then-hugepages: 1 kernel run/);
+    for (const phase of ['boot', 'filled', 'fragmented', 'hp_direct', 'compacted', 'hp_after_compact', 'end']) {
+      expect(r.stdout).toContain(`-- phase ${phase}:`);
+    }
+    expect(r.stdout).toMatch(/\nhp_direct +164 +\d+/);
+  });
+
+  it('a bad file is a clear error naming file and field, no stack trace, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-fidelity-bad-'));
+    const file = join(dir, 'run.json');
+    const d = JSON.parse(fixture('a-random.1.json')) as Record<string, unknown>;
+    (d['params'] as Record<string, unknown>)['pin'] = 'mlock';
+    writeFileSync(file, JSON.stringify(d));
+    const r = spawnSync(process.execPath, [MAIN, 'fidelity', '--against', file], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: params.pin: expected iouring or none`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    copyFileSync(join(FIXTURES, 'a-random.1.json'), join(dir, 'ok.json'));
+    const missing = spawnSync(process.execPath, [MAIN, 'fidelity', '--against', join(dir, 'nope.json')], { encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.json: cannot read the harness run: no such file/);
+  });
+
+  it('rejects --against with --record', async () => {
+    await expect(fidelityCommand({ against: 'x.json', record: true }, sink(), sink())).rejects.toBeInstanceOf(UsageError);
+  });
+});
+
+describe('fidelityGroup', () => {
+  it('is deterministic', () => {
+    const runs = [read('c-oom.1.json')];
+    const a = fidelityGroup(runs);
+    const b = fidelityGroup(runs);
+    expect(JSON.stringify(b.metrics)).toBe(JSON.stringify(a.metrics));
+  });
+});
