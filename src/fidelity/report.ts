@@ -109,9 +109,10 @@ export function groupsMarkdown(groups: readonly FidelityGroup[]): string {
     for (const m of g.metrics.filter((x) => x.phase === null)) {
       lines.push(`| ${label} | ${m.name} | ${statText(m.kernel)} | ${statText(m.pagelab)} | ${signed(m.diff)} | ${m.tolerance} | ${m.within_tolerance ? 'yes' : '**no**'} |`);
     }
+    const detail = { buddyinfo: 'buddyinfo: every phase, zone and order', pageblocks: 'pageblocks: every phase, zone and type', vmstat_delta: 'vmstat deltas: every phase and counter' };
     for (const kind of ['buddyinfo', 'pageblocks', 'vmstat_delta'] as const) {
       const c = countWithin(g.metrics.filter((m) => m.kind === kind));
-      if (c.total > 0) lines.push(`| ${label} | ${kind} (all phases, zones, orders/types/counters) | | | | spread or ±10% | ${c.within}/${c.total} |`);
+      if (c.total > 0) lines.push(`| ${label} | ${detail[kind]} | | | | spread or ±10% | ${c.within}/${c.total} |`);
     }
   }
   return lines.join('\n') + '\n';
