@@ -1,5 +1,6 @@
-/** Reading machine specs from disk (the loader itself is browser-safe and takes text). */
+/** Reading machine specs and scenarios' files from disk (the loaders are browser-safe and take text). */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { MachineConfig } from '../machine/config.js';
 import { loadMachineSpec } from '../machine/spec.js';
 import { UsageError } from './errors.js';
@@ -22,4 +23,9 @@ export const DEFAULT_MACHINE_YAML = 'machine:\n  cpus: 2\n  memory: 4GiB\n';
 
 export function defaultMachine(): MachineConfig {
   return loadMachineSpec(DEFAULT_MACHINE_YAML, '<default machine>');
+}
+
+/** A scenario's files (start_from:) are read relative to the scenario file. */
+export function scenarioFileReader(scenarioPath: string): (path: string) => string {
+  return (p) => readFileSync(resolve(dirname(scenarioPath), p), 'utf8');
 }

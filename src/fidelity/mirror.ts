@@ -53,8 +53,12 @@ export function memscenOptionsOf(run: HarnessRun): Record<string, unknown> {
   };
 }
 
-/** The mirror as scenario YAML (machine from the boot state; apply mirrorScenario() to run it). */
-export function mirrorScenarioYaml(run: HarnessRun): string {
+/**
+ * The mirror as scenario YAML. With `startFrom` (the run file's path as the scenario should name
+ * it) the file says `start_from: { harness: ... }` and runs as it is (`pagelab run`); without,
+ * it carries the boot state's machine: block and mirrorScenario() applies the state.
+ */
+export function mirrorScenarioYaml(run: HarnessRun, startFrom?: string): string {
   const options = memscenOptionsOf(run);
   const sys = run.sysctl;
   const vm: string[] = [];
@@ -76,7 +80,7 @@ export function mirrorScenarioYaml(run: HarnessRun): string {
     `  description: mirror of a validation-harness run (${run.scenario})`,
     `  duration: ${durationMs}ms`,
     '  seeds: 1',
-    machine.trimEnd(),
+    ...(startFrom !== undefined ? ['start_from:', `  harness: ${JSON.stringify(startFrom)}`, '  phase: boot'] : [machine.trimEnd()]),
     ...(vm.length > 0 ? ['vm:', ...vm] : []),
     'workloads:',
     '  - kind: memscen',
@@ -84,6 +88,8 @@ export function mirrorScenarioYaml(run: HarnessRun): string {
     ...Object.entries(options).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
     'variants:',
     '  - name: mirror',
+    // The run's headline numbers, as pagelab names them, first in the run table.
+    `metrics: [${Object.keys(run.summary).map((k) => `memscen.${k === 'fill_mb' ? 'fill_pages' : k === 'pinned_mb' ? 'pinned_pages' : k}`).join(', ')}]`,
     '',
   ].join('\n');
 }

@@ -23,7 +23,9 @@ import {
   traceEventsMatching, TRACE_EVENTS, variantMachineShape, variantShape, vmShape,
 } from './schema.js';
 import type { ScenarioDoc } from './schema.js';
-import type { RealState } from '../import/procfs_parse.js';
+import { machineConfigFromState } from '../import/build.js';
+import { type RealState, parseHarnessRun, parseRealStateJson } from '../import/procfs_parse.js';
+import { InputError } from '../machine/input_error.js';
 import { formatDuration } from './units.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -373,13 +375,45 @@ function workloadOptions(entry: unknown): Record<string, unknown> {
  * Load a scenario from YAML text; `file` names it in errors. Throws SpecError for the first
  * problem (by line) of the first stage that has one.
  */
-export function loadScenario(text: string, file: string): Scenario {
+export function loadScenario(text: string, file: string, readFile?: ReadScenarioFile): Scenario {
   const { value, locator } = readSpecYaml(text, file);
-  return parseScenario(value, file, locator);
+  return parseScenario(value, file, locator, readFile);
+}
+
+/**
+ * Reads a file a scenario names (start_from:), as written in the scenario: the caller resolves
+ * it (the CLI: relative to the scenario file). Throws an Error whose message says why not.
+ */
+export type ReadScenarioFile = (path: string) => string;
+
+/** The recorded state start_from: names, parsed; errors point at start_from. */
+function readStartState(
+  sf: NonNullable<ScenarioDoc['start_from']>, readFile: ReadScenarioFile | undefined,
+  fail: (path: SpecPath, expected: string, found?: string) => never,
+): RealState {
+  if ((sf.harness === undefined) === (sf.state === undefined)) fail(['start_from'], 'exactly one of harness: and state:');
+  if (sf.state !== undefined && sf.phase !== undefined) fail(['start_from', 'phase'], 'no phase: with state: (a state file is one moment)');
+  const key = sf.harness !== undefined ? 'harness' : 'state';
+  const path = (sf.harness ?? sf.state)!;
+  if (!readFile) fail(['start_from', key], 'a scenario loaded where files can be read (the command line; not the browser)');
+  let text = '';
+  try {
+    text = readFile!(path);
+  } catch (e) {
+    fail(['start_from', key], 'a readable file', `${JSON.stringify(path)}: ${(e as Error).message}`);
+  }
+  try {
+    return sf.harness !== undefined ? parseHarnessRun(text, path, sf.phase ?? 'boot') : parseRealStateJson(text, path);
+  } catch (e) {
+    if (e instanceof InputError) fail(['start_from', key], `a valid ${key === 'harness' ? 'harness run' : 'state file'}`, e.message);
+    throw e;
+  }
 }
 
 /** Validate a parsed scenario document (e.g. from JSON). Without a locator, errors have no line. */
-export function parseScenario(value: unknown, file = '<scenario>', locator: SpecLocator = valueLocator(value)): Scenario {
+export function parseScenario(
+  value: unknown, file = '<scenario>', locator: SpecLocator = valueLocator(value), readFile?: ReadScenarioFile,
+): Scenario {
   // Stage 2: shape and per-field values.
   const found: Located[] = [];
   const parsed = scenarioSchema().safeParse(value, { error: expectedErrorMap });
@@ -401,8 +435,18 @@ export function parseScenario(value: unknown, file = '<scenario>', locator: Spec
   }
   // (A machine: that is not a mapping is reported by both; firstByLine keeps the first.)
   if (found.length > 0) throw firstByLine(found);
-  if (!parsed.success || machine === undefined) throw new Error('unreachable: scenario parsed without issues');
+  if (!parsed.success) throw new Error('unreachable: scenario parsed without issues');
   const doc: ScenarioDoc = parsed.data;
+  let initialState: RealState | undefined;
+  const fail = (path: SpecPath, expected: string, foundText?: string): never => {
+    throw locate({ path, expected, ...(foundText !== undefined ? { found: foundText } : {}) }, file, locator).error;
+  };
+  if (doc.start_from !== undefined) {
+    if (rawMachine !== undefined) fail(['start_from'], 'either machine: or start_from: (the machine comes from the recorded state), not both');
+    initialState = readStartState(doc.start_from, readFile, fail);
+    machine = machineConfigFromState(initialState);
+  }
+  machine ??= fail([], 'a machine: section (or start_from: a recorded state)', 'none');
   const raw = value as Record<string, unknown>;
 
   // Stage 3: relations.
@@ -524,6 +568,7 @@ export function parseScenario(value: unknown, file = '<scenario>', locator: Spec
     traceEvents,
     prematureOomFree: s.premature_oom_free,
     machine,
+    ...(initialState ? { initialState } : {}),
     vm: defined({ ...doc.vm }),
     swap: toSwap(doc.swap),
     thp: defined({ ...doc.thp }),

@@ -17,6 +17,10 @@
  *   premature_oom_free: auto   # free memory above which an OOM kill counts as premature:
  *                              #   `auto` (the eligible zones' high watermarks + the request) or a size
  * machine: {...}               # required: exactly the machine spec's machine: block (machines/*.yaml)
+ * start_from:                  # or instead of machine: a recorded real state, imported at boot
+ *   harness: run.json          #   a validation-harness run (relative to this file) ...
+ *   phase: boot                #   ... at this phase (default boot)
+ *   state: state.json          #   or a state.json from `pagelab import`
  * vm:                          # runtime sysctls, all optional:
  *   swappiness: 60             #   0..200
  *   compact_unevictable_allowed: 1     # 0 or 1
@@ -110,7 +114,10 @@ export function traceEventsMatching(glob: string): string[] {
 // Field types
 
 export const EXPECT = {
-  root: 'a mapping with scenario:, machine: and workloads: sections',
+  root: 'a mapping with scenario:, machine: (or start_from:) and workloads: sections',
+  startFrom: 'a mapping { harness: RUN.json, phase: boot } or { state: state.json } (a recorded machine state to start from)',
+  startFromFile: 'a file path (relative to the scenario file)',
+  startFromPhase: 'a phase name of the harness run (boot, filled, ...)',
   scenario: 'a mapping of scenario settings (name, description, duration, seeds, sample_every, snapshots, trace, premature_oom_free)',
   name: "a name of letters, digits, '.', '_' and '-' (starting with a letter or digit)",
   description: 'text',
@@ -279,14 +286,25 @@ export const variantShape = {
 };
 
 /** Top-level keys, in the order they are documented. */
-export const ROOT_KEYS = ['scenario', 'machine', 'vm', 'swap', 'thp', 'workloads', 'variants', 'metrics'] as const;
+export const ROOT_KEYS = ['scenario', 'machine', 'start_from', 'vm', 'swap', 'thp', 'workloads', 'variants', 'metrics'] as const;
+
+export const startFromShape = {
+  harness: z.string({ error: EXPECT.startFromFile }).min(1, { error: EXPECT.startFromFile }).optional()
+    .describe('a validation-harness run (JSON): its zones, sysctls and the state at `phase`'),
+  phase: z.string({ error: EXPECT.startFromPhase }).min(1, { error: EXPECT.startFromPhase }).optional()
+    .describe('with harness: the phase whose state to start from (default boot)'),
+  state: z.string({ error: EXPECT.startFromFile }).min(1, { error: EXPECT.startFromFile }).optional()
+    .describe('a state.json written by `pagelab import`'),
+};
 
 /** The zod schema of a scenario document, built from the workload registry as it is now. */
 export function scenarioSchema() {
   return z.strictObject(
     {
       scenario: z.strictObject(scenarioShape, { error: EXPECT.scenario }),
-      machine: machineSpecSchema.shape.machine,
+      machine: machineSpecSchema.shape.machine.optional(),
+      start_from: z.strictObject(startFromShape, { error: EXPECT.startFrom }).optional()
+        .describe('start from a recorded real machine state (instead of machine:): the machine and its free lists come from it'),
       vm: vmSchema.optional(),
       swap: swapSchema.optional(),
       thp: thpSchema.optional(),
@@ -318,5 +336,7 @@ export function scenarioJsonSchema(): Record<string, unknown> {
       'relations between fields (snapshot times within the duration, unique workload and variant names, variant ' +
       'overrides naming existing workloads, trace globs matching known events) and the machine spec size fields.',
     ...rest,
+    // machine: or start_from:, exactly one (zod has both optional; the loader checks the pair).
+    oneOf: [{ required: ['machine'] }, { required: ['start_from'] }],
   };
 }

@@ -14,10 +14,12 @@ import { REPORT_BEGIN, REPORT_END, fidelityCommand } from '../../src/cli/command
 import { UsageError } from '../../src/cli/errors.js';
 import { compareRuns, type Metric } from '../../src/fidelity/compare.js';
 import { type HarnessRun, readHarnessRun } from '../../src/fidelity/harness_run.js';
-import { memscenOptionsOf, mirrorScenario } from '../../src/fidelity/mirror.js';
+import { memscenOptionsOf, mirrorScenario, mirrorScenarioYaml } from '../../src/fidelity/mirror.js';
 import { type FidelityGroup, fidelityGroup } from '../../src/fidelity/report.js';
 import { ImportError } from '../../src/import/procfs_parse.js';
 import { runScenario } from '../../src/scenario/runner.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { SpecError } from '../../src/machine/spec.js';
 import type { RunResult } from '../../src/scenario/types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -227,5 +229,58 @@ describe('fidelityGroup', () => {
     const a = fidelityGroup(runs);
     const b = fidelityGroup(runs);
     expect(JSON.stringify(b.metrics)).toBe(JSON.stringify(a.metrics));
+  });
+});
+
+describe('a scenario that starts from a recorded state (start_from:)', () => {
+  const RUN = join(FIXTURES, 'a-random.3.json');
+  const reader = (base: string) => (p: string): string => readFileSync(join(base, p), 'utf8');
+  const yaml = (startFrom: string, extra = ''): string =>
+    `scenario: { name: s, duration: 1s }\n${startFrom}\n${extra}workloads: []\n`;
+
+  it("takes the machine and the free lists from the run's phase", () => {
+    const text = 'scenario: { name: s, duration: 1s, snapshots: [0s] }\nstart_from: { harness: a-random.3.json, phase: fragmented }\nworkloads: []\n';
+    const s = loadScenario(text, 'x.yaml', reader(FIXTURES));
+    expect(s.machine.nodes[0]!.zones.map((z) => [z.name, z.startPfn, z.managed])).toEqual([['DMA', 1, 3840], ['DMA32', 0x1000, 241526]]);
+    expect(s.machine.sysctl.minFreeKbytes).toBe(3823);
+    const r = runScenario(s, s.variants[0]!.name, 1);
+    const snap = r.snapshots.find((x) => x.label === '0s')!;
+    const kernel = read('a-random.3.json').phases.find((p) => p.name === 'fragmented')!;
+    for (const zone of ['DMA', 'DMA32']) {
+      const row = new RegExp(`zone +${zone} +(.*)`).exec(snap.buddyinfo)![1]!.trim().split(/ +/).map(Number);
+      expect(row, zone).toEqual(kernel.buddyinfo[zone]);
+    }
+    expect(kernel.buddyinfo['DMA32']![0]).toBeGreaterThan(40_000); // the fragmented state, not boot's
+  });
+
+  it('the mirror written as a file runs to the same numbers as the mirror in memory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-startfrom-'));
+    copyFileSync(RUN, join(dir, 'run.json'));
+    const run = readHarnessRun(readFileSync(RUN, 'utf8'), 'run.json');
+    const fromFile = loadScenario(mirrorScenarioYaml(run, 'run.json'), join(dir, 'm.yaml'), reader(dir));
+    const a = runScenario(fromFile, 'mirror', 1).summary;
+    const b = runScenario(mirrorScenario(run), 'mirror', 1).summary;
+    expect(a).toEqual(b);
+    expect(a['memscen.hp_after_compact']).toBeGreaterThan(200);
+  });
+
+  it('says what is wrong with start_from, at its line', () => {
+    const err = (text: string, readFile?: (p: string) => string): SpecError => {
+      try {
+        loadScenario(text, 's.yaml', readFile);
+      } catch (e) {
+        if (e instanceof SpecError) return e;
+        throw e;
+      }
+      throw new Error('no SpecError');
+    };
+    const both = err(yaml('start_from: { harness: a-random.3.json }', 'machine: { memory: 1GiB }\n'), reader(FIXTURES));
+    expect(both.message).toMatch(/^s\.yaml:2: start_from: expected either machine: or start_from:/);
+    expect(err(yaml('')).message).toMatch(/expected a machine: section \(or start_from: a recorded state\)/);
+    expect(err(yaml('start_from: { harness: a.json, state: b.json }'), reader(FIXTURES)).message).toMatch(/start_from: expected exactly one of harness: and state:/);
+    expect(err(yaml('start_from: { harness: nope.json }'), reader(FIXTURES)).message).toMatch(/^s\.yaml:2: start_from\.harness: expected a readable file, found "nope\.json": .*ENOENT/);
+    expect(err(yaml('start_from: { harness: a-random.3.json, phase: lunch }'), reader(FIXTURES)).message).toMatch(/start_from\.harness: expected a valid harness run, found .*lunch/);
+    expect(err(yaml('start_from: { harness: a-random.3.json }')).message).toMatch(/start_from\.harness: expected a scenario loaded where files can be read/);
+    expect(err(yaml('start_from: { harnes: a.json }'), reader(FIXTURES)).message).toMatch(/start_from\.harnes/);
   });
 });

@@ -91,7 +91,7 @@ describe('loadScenario: defaults', () => {
 describe('loadScenario: errors name file, line, field, expected and found', () => {
   it('unknown key at the top level', () => {
     expect(message(BASE + 'bogus: 1\n')).toBe(
-      's.yaml:16: bogus: expected one of the keys scenario, machine, vm, swap, thp, workloads, variants, metrics, found unknown key "bogus"',
+      's.yaml:16: bogus: expected one of the keys scenario, machine, start_from, vm, swap, thp, workloads, variants, metrics, found unknown key "bogus"',
     );
   });
 
@@ -167,7 +167,7 @@ describe('loadScenario: errors name file, line, field, expected and found', () =
       's.yaml:8: machine.cpu: expected one of the keys cpus, pcp, thp, memory, zones, nodes, sysctl, found unknown key "cpu" (did you mean "cpus"?)',
     );
     expect(message(BASE.replace('machine:\n  memory: 1GiB\n', ''))).toBe(
-      's.yaml:1: machine: expected a mapping of machine settings (cpus, pcp, thp, memory, zones, nodes, sysctl), found nothing',
+      's.yaml:1: expected a machine: section (or start_from: a recorded state), found none',
     );
   });
 
@@ -194,7 +194,7 @@ describe('loadScenario: errors name file, line, field, expected and found', () =
 
   it('parseScenario without source has no line', () => {
     expect(() => parseScenario({ scenario: { name: 'x', duration: '1s' }, machine: { memory: '1GiB' }, oops: 1 }, 'obj')).toThrow(
-      'obj: oops: expected one of the keys scenario, machine, vm, swap, thp, workloads, variants, metrics, found unknown key "oops"',
+      'obj: oops: expected one of the keys scenario, machine, start_from, vm, swap, thp, workloads, variants, metrics, found unknown key "oops"',
     );
   });
 });
@@ -270,8 +270,9 @@ describe('the schema is built from the workload registry', () => {
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
     expect(schema['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
     const props = schema['properties'] as Record<string, Record<string, unknown>>;
-    expect(Object.keys(props)).toEqual(['scenario', 'machine', 'vm', 'swap', 'thp', 'workloads', 'variants', 'metrics']);
-    expect(schema['required']).toEqual(['scenario', 'machine']);
+    expect(Object.keys(props)).toEqual(['scenario', 'machine', 'start_from', 'vm', 'swap', 'thp', 'workloads', 'variants', 'metrics']);
+    expect(schema['required']).toEqual(['scenario']);
+    expect(schema['oneOf']).toEqual([{ required: ['machine'] }, { required: ['start_from'] }]);
     expect(schema['additionalProperties']).toBe(false);
     const items = (props['workloads']!['items'] as { oneOf: { properties: { kind: { const: string } }; additionalProperties: boolean }[] }).oneOf;
     expect(items.map((i) => i.properties.kind.const)).toEqual(WORKLOAD_KINDS.map((k) => k.kind));

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import { type VariantRuns, compareCsv, compareJson, compareRows, compareTable } from '../../scenario/compare.js';
 import { loadScenario } from '../../scenario/load.js';
 import { UsageError, describeError } from '../errors.js';
-import { readTextFile } from '../machine_file.js';
+import { readTextFile, scenarioFileReader } from '../machine_file.js';
 import { writeOutputDir } from '../outdir.js';
 import type { CompareTask } from '../compare_worker.js';
 
@@ -36,7 +36,7 @@ export interface CompareOutcome {
 
 export async function runCompare(path: string, opts: CompareOptions, onDone?: (done: number, total: number) => void): Promise<CompareOutcome> {
   const text = readTextFile(path, 'scenario');
-  const scenario = loadScenario(text, path);
+  const scenario = loadScenario(text, path, scenarioFileReader(path));
   const seeds = whole('--seeds', opts.seeds, scenario.seeds, 1);
   const jobs = whole('--jobs', opts.jobs, Math.max(1, Math.min(availableParallelism(), 4)), 1);
   const pool = new Piscina({ filename: new URL('../compare_worker.js', import.meta.url).href, minThreads: jobs, maxThreads: jobs });

@@ -1,5 +1,5 @@
 /**
- * `pagelab fidelity --against RUN.json [--json]`: rebuild one validation-harness run from the
+ * `pagelab fidelity --against RUN.json [--json] [--scenario-out FILE]`: rebuild one validation-harness run from the
  * file alone (its zones, sysctls, boot state and memscen parameters), simulate it and print
  * kernel vs pagelab for every phase and headline number.
  *
@@ -11,11 +11,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ImportError } from '../../import/procfs_parse.js';
 import { type HarnessRun, readHarnessRun } from '../../fidelity/harness_run.js';
+import { mirrorScenarioYaml } from '../../fidelity/mirror.js';
 import { type FidelityGroup, countWithin, fidelityGroup, groupRuns, groupText, groupsJson, groupsMarkdown } from '../../fidelity/report.js';
 import { UsageError } from '../errors.js';
 import { readTextFile } from '../machine_file.js';
@@ -27,6 +28,7 @@ export interface FidelityOptions {
   doc?: string | false;
   record?: boolean;
   harness?: string;
+  scenarioOut?: string;
 }
 
 interface Writer {
@@ -78,9 +80,13 @@ export function writeReportIntoDoc(doc: string, report: string): void {
   const b = text.indexOf(REPORT_BEGIN);
   const e = text.indexOf(REPORT_END);
   const next = b >= 0 && e > b ? text.slice(0, b) + block + text.slice(e + REPORT_END.length) : `${text.trimEnd()}\n\n${block}\n`;
-  const tmp = join(dirname(doc), `.${basename(doc)}.tmp-${process.pid}`);
-  writeFileSync(tmp, next);
-  renameSync(tmp, doc);
+  writeAtomically(doc, next);
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 /** `--record`: run the harness once per fixture, with the fixture's scenario, memory and parameters. */
@@ -102,20 +108,24 @@ function record(files: string[], harnessDir: string, progress: Writer): void {
     fresh.push([file, r.stdout]);
   });
   // Only when every run succeeded: replace the fixtures.
-  for (const [file, text] of fresh) {
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  }
+  for (const [file, text] of fresh) writeAtomically(file, text);
 }
 
 export async function fidelityCommand(opts: FidelityOptions, out: Writer = process.stdout, progress: Writer = process.stderr): Promise<FidelityGroup[]> {
   if (opts.against !== undefined) {
     if (opts.record || opts.fixtures !== undefined) throw new UsageError('--against: compare one run; --record and --fixtures are for the recorded fixtures');
-    const groups = mirrorGroups([readRun(opts.against)], progress);
+    const run = readRun(opts.against);
+    if (opts.scenarioOut !== undefined) {
+      const target = resolve(opts.scenarioOut);
+      const rel = relative(dirname(target), resolve(opts.against)) || basename(opts.against);
+      writeAtomically(target, mirrorScenarioYaml(run, rel));
+      progress.write(`pagelab fidelity: wrote the mirror scenario ${opts.scenarioOut} (pagelab run ${opts.scenarioOut})\n`);
+    }
+    const groups = mirrorGroups([run], progress);
     out.write(opts.json ? groupsJson(groups) : groupText(groups[0]!));
     return groups;
   }
+  if (opts.scenarioOut !== undefined) throw new UsageError('--scenario-out: only with --against (one run, one mirror)');
   const dir = opts.fixtures ?? DEFAULT_FIXTURES;
   if (opts.record) record(fixtureFiles(dir), opts.harness ?? resolve(PACKAGE_ROOT, '..', 'shared', 'validation'), progress);
   const runs = fixtureFiles(dir).map(readRun);
@@ -146,6 +156,7 @@ export function registerFidelityCommand(program: Command): Command {
     .option('--no-doc', 'do not write the table into a document')
     .option('--record', 're-run the harness for every fixture (QEMU) and replace the fixtures first')
     .option('--harness <dir>', 'the validation harness directory for --record (default: ../shared/validation)')
+    .option('--scenario-out <file>', 'with --against: also write the mirror as a scenario file (start_from: the run) for pagelab run')
     .action(async (opts: FidelityOptions) => {
       await fidelityCommand(opts);
     });

@@ -13,7 +13,7 @@ import { RunAborted, runScenarioAsync } from '../../scenario/runner.js';
 import type { RunResult } from '../../scenario/types.js';
 import { formatDuration } from '../../scenario/units.js';
 import { UsageError, parseSeed } from '../errors.js';
-import { readTextFile } from '../machine_file.js';
+import { readTextFile, scenarioFileReader } from '../machine_file.js';
 import { writeOutputDir } from '../outdir.js';
 
 export interface RunCommandOptions {
@@ -111,7 +111,7 @@ function progressBar(scenario: Scenario, variant: string): { update(simNs: numbe
 /** The command itself. Returns the run's result, or null when it was interrupted (nothing written). */
 export async function runCommand(file: string, opts: RunCommandOptions, out: Writer = process.stdout, err: Writer = process.stderr): Promise<RunResult | null> {
   const seed = parseSeed(opts.seed);
-  const scenario = loadScenario(readTextFile(file, 'scenario'), file);
+  const scenario = loadScenario(readTextFile(file, 'scenario'), file, scenarioFileReader(file));
   const variant = pickVariant(scenario, opts.variant);
 
   const signal = { aborted: false };
