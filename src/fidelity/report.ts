@@ -99,13 +99,23 @@ export function groupText(g: FidelityGroup): string {
   return lines.join('\n') + '\n';
 }
 
+/** What tells groups apart: the pattern, the pin, and parameters off memscen's defaults. */
+function groupTag(p: HarnessParams): string {
+  const parts = [p.pattern];
+  if (p.pin !== 'none') parts.push(`pin=${p.pin}${p['pin-pct'] !== 100 ? ` ${p['pin-pct']}%` : ''}`);
+  if (p['shmem-unit-kb'] > 0) parts.push(`shmem-unit ${p['shmem-unit-kb']} KiB`);
+  if (p['cache-pct'] > 0) parts.push(`cache ${p['cache-pct']}%`);
+  if (p.seed !== 1) parts.push(`seed ${p.seed}`);
+  return parts.join(', ');
+}
+
 /** The summary table of many groups, as markdown (for docs/fidelity.md). */
 export function groupsMarkdown(groups: readonly FidelityGroup[]): string {
   const lines: string[] = [];
   lines.push('| scenario | metric | kernel mean [min..max] | pagelab | diff | tolerance | within |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const g of groups) {
-    const label = `${g.scenario} (${g.params.pattern}${g.params.pin !== 'none' ? `, pin=${g.params.pin}` : ''}; ${g.files.length} runs)`;
+    const label = `${g.scenario} (${groupTag(g.params)}; ${g.files.length} run${g.files.length > 1 ? 's' : ''})`;
     for (const m of g.metrics.filter((x) => x.phase === null)) {
       lines.push(`| ${label} | ${m.name} | ${statText(m.kernel)} | ${statText(m.pagelab)} | ${signed(m.diff)} | ${m.tolerance} | ${m.within_tolerance ? 'yes' : '**no**'} |`);
     }

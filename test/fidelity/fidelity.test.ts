@@ -147,8 +147,10 @@ describe('pagelab fidelity over the recorded fixtures', () => {
     expect(groups.map((g) => `${g.scenario}:${g.params.pattern}:${g.files.length}`)).toEqual([
       'fragment-then-hugepages:alternate:4', 'fragment-then-hugepages:random:3', 'pinned-shmem:random:3',
       'unpinned-shmem:random:3', 'oom-fragmented:random:3',
+      // Parameters beyond the harness defaults: page cache freed by physical parity; 2 MiB shmem objects, half pinned.
+      'fragment-then-hugepages:pfn-even:1', 'pinned-shmem:random:1',
     ]);
-    expect(json.groups).toHaveLength(5);
+    expect(json.groups).toHaveLength(7);
     for (const g of json.groups) {
       expect(g.total).toBe(g.metrics.length);
       expect(g.within).toBe(g.metrics.filter((m) => m.within_tolerance).length);
@@ -162,6 +164,7 @@ describe('pagelab fidelity over the recorded fixtures', () => {
     expect(text).toMatch(/## Simplifications\n$/);
     expect(text).not.toContain('old table');
     expect(text).toContain('| pinned-shmem (random, pin=iouring; 3 runs) | hp_direct |');
+    expect(text).toContain('| pinned-shmem (random, pin=iouring 50%, shmem-unit 2048 KiB, seed 3; 1 run) | hp_direct |');
   });
 
   // The numbers pagelab matches within tolerance today (docs/fidelity.md lists the misses and why).
