@@ -23,6 +23,7 @@ import {
   PG_unevictable, PG_young, ZONE_ID_MASK,
 } from './page_flags.js';
 import { NodeStat, VmEvent } from './vmstat.js';
+import { khugepagedMinFreeKbytes } from './watermarks.js';
 
 export const HPAGE_PMD_ORDER = 9;
 export const HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER;
@@ -63,6 +64,10 @@ export function setThpSettings(k: Kernel, update: Partial<ThpSettings>): ThpSett
   if (update.enabled !== undefined && !enabled.includes(update.enabled)) throw new MmError(-EINVAL, `THP enabled: ${String(update.enabled)}`);
   if (update.defrag !== undefined && !defrag.includes(update.defrag)) throw new MmError(-EINVAL, `THP defrag: ${String(update.defrag)}`);
   Object.assign(s, update);
+  // enabled_store() -> start_stop_khugepaged() -> set_recommended_min_free_kbytes()
+  if (update.enabled !== undefined) {
+    k.minFreeKbytes = khugepagedMinFreeKbytes(k.nodes, k.minFreeKbytes, s.enabled !== 'never', k.config.sysctl.watermarkScaleFactor);
+  }
   return s;
 }
 

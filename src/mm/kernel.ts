@@ -50,7 +50,8 @@ export class Kernel {
   /** node_stat_item counters per node (pglist_data.vm_stat). */
   readonly nodeStats: Counters[];
   readonly vm: VmSysctls = { swappiness: 60, compactUnevictableAllowed: true };
-  readonly minFreeKbytes: number;
+  /** vm.min_free_kbytes in force (boot, then set_recommended_min_free_kbytes() on THP writes). */
+  minFreeKbytes: number;
   /** The seeded stream every stochastic choice inside the model draws from. */
   readonly prng: Prng;
   readonly compaction: Compaction;

@@ -41,6 +41,20 @@ export function recommendedMinFreeKbytes(nodes: readonly PgData[]): number {
   return rec << (PAGE_SHIFT - 10);
 }
 
+/**
+ * set_recommended_min_free_kbytes() as start_stop_khugepaged() calls it on every write to THP's
+ * `enabled` (6.1.192): THP off puts min_free_kbytes back to calculate_min_free_kbytes() (a
+ * value written to the sysctl is lost too); THP on raises it to the recommended value if that
+ * is larger. Then setup_per_zone_wmarks(). Returns the min_free_kbytes in force.
+ */
+export function khugepagedMinFreeKbytes(nodes: readonly PgData[], current: number, thpEnabled: boolean, watermarkScaleFactor: number): number {
+  let minFreeKbytes = current;
+  if (!thpEnabled) minFreeKbytes = calculateMinFreeKbytes(nodes);
+  else minFreeKbytes = Math.max(current, recommendedMinFreeKbytes(nodes));
+  setupPerZoneWmarks(nodes, minFreeKbytes, watermarkScaleFactor);
+  return minFreeKbytes;
+}
+
 /** __setup_per_zone_wmarks() for a machine without HIGHMEM. */
 export function setupPerZoneWmarks(nodes: readonly PgData[], minFreeKbytes: number, watermarkScaleFactor: number): void {
   const pagesMin = minFreeKbytes >> (PAGE_SHIFT - 10);

@@ -13,6 +13,10 @@
  *   pinned     io_uring fixed buffers over the pinned memfd: one extra page reference on each
  *              page (FOLL_LONGTERM; the mapping stays evictable, so compaction isolates the
  *              pages and migrate_pages() fails on the reference count: pgmigrate_fail).
+ *              With `pin_by: gem` (not in the harness: the seed's own setting) each pinned unit
+ *              is instead a GEM object of the i915-like driver under `gem_policy`, created and
+ *              bound as it is filled, then idle; the driver's shrinker, OOM notifier and (by
+ *              policy) the seed's migratepage hook apply.
  *   fragmented units of `free_types` freed by `pattern` (random: each with `free_pct` %,
  *              stream 3 of `seed`; alternate: every other unit of each type; none). Anon with
  *              MADV_DONTNEED, unpinned shmem with a hole punch, cache with FADV_DONTNEED.
@@ -71,6 +75,9 @@ import { EINVAL, MmError } from '../mm/mm_error.js';
 import { folioWaitWriteback, noopDirtyFolio } from '../mm/page_io.js';
 import { ShmemInode, shmemEvictInode, shmemGetFolio } from '../mm/shmem.js';
 import { allocBuddyHugePage } from '../mm/hugetlb.js';
+import { GemDevice } from '../drivers/gem/driver.js';
+import type { GemObject } from '../drivers/gem/object.js';
+import { POLICY_NAMES } from '../drivers/gem/policy.js';
 import { VmEvent } from '../mm/vmstat.js';
 import { zDuration, zSize } from '../scenario/units.js';
 import { allocPid, freePages, managedPages, runAs, scheduleAt } from './common.js';
@@ -87,6 +94,9 @@ export const memscenOptions = z.strictObject({
   shmem_pct: z.number().min(0).max(100).default(30).describe('% of the filled bytes that are shmem'),
   cache_pct: z.number().min(0).max(100).default(0).describe('% of the filled bytes that are page cache'),
   pin_pct: z.number().min(0).max(100).default(100).describe('% of shmem units that are pinned (0 = pin=none)'),
+  pin_by: z.enum(['iouring', 'gem']).default('iouring')
+    .describe('iouring: the harness\'s fixed buffers over one memfd; gem: each pinned unit a GEM object of the i915-like driver, bound (pinned) as it is filled'),
+  gem_policy: z.enum(POLICY_NAMES).default('i915-6.1').describe('pin_by gem: the driver policy (page gfp, the seed\'s hook)'),
   pattern: z.enum(['random', 'alternate', 'pfn-even', 'pfn-odd', 'none']).default('random').describe('which units are freed'),
   free_pct: z.number().min(0).max(100).default(50).describe('pattern random: % of units freed'),
   free_types: z.array(z.enum(['anon', 'shmem', 'cache'])).default(['anon']).describe('types freed (shmem: unpinned only)'),
@@ -200,6 +210,9 @@ export class MemscenWorkload implements Workload {
   /** The kernel allocations of the kalloc stages: [pfn, order]. */
   private kallocs: [number, number][] = [];
   private oomSeen = false;
+  /** pin_by gem: the device and the holder's objects. */
+  private gem: GemDevice | null = null;
+  private gemObjects: GemObject[] = [];
 
   constructor(readonly name: string, private readonly o: MemscenOptions) {}
 
@@ -310,7 +323,8 @@ export class MemscenWorkload implements Workload {
       const units = Math.min(ANON_UNITS_PER_MM, counts[U.ANON]! - i * ANON_UNITS_PER_MM);
       this.anonMms.push({ mm, base: mmap(k, mm, units * unit, { nohugepage: true }) });
     }
-    if (counts[U.SHM_PIN]) this.shm[0] = k.owners.register(new ShmemInode(`${n}.shmem_pinned`, GFP_HIGHUSER_MOVABLE));
+    if (counts[U.SHM_PIN] && o.pin_by === 'gem') this.gem = new GemDevice(k, o.gem_policy, { name: `${n}.i915` });
+    else if (counts[U.SHM_PIN]) this.shm[0] = k.owners.register(new ShmemInode(`${n}.shmem_pinned`, GFP_HIGHUSER_MOVABLE));
     if (counts[U.SHM_FREE]) this.shm[1] = k.owners.register(new ShmemInode(`${n}.shmem_unpinned`, GFP_HIGHUSER_MOVABLE));
     if (counts[U.CACHE]) this.cache = createFile(k, `${n}.fill.dat`, { sizePages: counts[U.CACHE]! * unit });
 
@@ -329,6 +343,12 @@ export class MemscenWorkload implements Workload {
             touch(k, a.mm, a.base + (j % ANON_UNITS_PER_MM) * up, up, true);
           } else if (t === U.CACHE) {
             fileRead(k, this.cache!, j * up, up);
+          } else if (t === U.SHM_PIN && this.gem) {
+            // A GPU buffer: created, then bound into the GPU's address space (its pages are
+            // allocated with the policy's gfp and pinned by the binding) and left idle.
+            const obj = this.gem.createObject(up * PAGE_SIZE, `${n}.gem${j}`);
+            if (obj.bind(obj.vma()) !== 0) return false;
+            this.gemObjects.push(obj);
           } else {
             const inode = this.shm[t === U.SHM_PIN ? 0 : 1]!;
             for (let p = 0; p < up; p++) {
@@ -350,9 +370,13 @@ export class MemscenWorkload implements Workload {
     counters.set(`${n}.fill_pages`, filled);
   }
 
-  /** IORING_REGISTER_BUFFERS over the pinned memfd: one reference per page. */
+  /** IORING_REGISTER_BUFFERS over the pinned memfd: one reference per page (GEM objects are pinned already). */
   private pin(ctx: WorkloadContext): void {
     const { k } = ctx;
+    if (this.gem) {
+      ctx.counters.set(`${this.name}.pinned_pages`, this.gemObjects.reduce((sum, obj) => sum + (obj.pagesPinCount > 0 ? obj.nPages : 0), 0));
+      return;
+    }
     const inode = this.shm[0];
     if (inode) {
       const indices = [...inode.iPages.keys()].sort((a, b) => a - b);
@@ -369,6 +393,8 @@ export class MemscenWorkload implements Workload {
   private unpin(ctx: WorkloadContext): void {
     for (const pfn of this.pins) ctx.k.putPage(pfn);
     this.pins.length = 0;
+    // GEM: every binding gone and the pages put (i915_gem_object_unbind + put_pages).
+    for (const obj of this.gemObjects) if (obj.unbind(0) === 0) obj.putPages();
   }
 
   /** holder_fragment(). */
@@ -414,6 +440,8 @@ export class MemscenWorkload implements Workload {
       pfn = a.mm.pte.get(a.base + (j % ANON_UNITS_PER_MM) * up);
     } else if (t === U.CACHE) {
       pfn = this.cache!.iPages.get(j * up);
+    } else if (t === U.SHM_PIN && this.gem) {
+      pfn = this.gemObjects[j]?.pages?.[0];
     } else {
       pfn = this.shm[t === U.SHM_PIN ? 0 : 1]!.iPages.get(j * up);
     }
@@ -424,6 +452,8 @@ export class MemscenWorkload implements Workload {
   holderExit(k: Kernel): void {
     for (const pfn of this.pins) k.putPage(pfn);
     this.pins.length = 0;
+    for (const obj of this.gemObjects) this.gem!.closeObject(obj);
+    this.gemObjects = [];
     for (const a of this.anonMms) exitMm(k, a.mm);
     this.anonMms = [];
     for (const inode of this.shm) if (inode) shmemEvictInode(k, inode);

@@ -460,6 +460,9 @@ export class GemDevice {
       const phases: [Set<GemObject>, number][] = [[this.purgeList, ~0], [this.shrinkList, I915_SHRINK_BOUND | I915_SHRINK_UNBOUND]];
       for (const [list, bit] of phases) {
         if ((shrink & bit) === 0) continue;
+        // Without swap nothing on the shrink list (WILLNEED objects) can release pages: the walk
+        // would skip every object and leave the list as it was. Same result, without the O(n).
+        if (list === this.shrinkList && getNrSwapPages(this.k) === 0) continue;
         const stillInList: GemObject[] = [];
         for (const obj of [...list]) {
           if (count >= target) break;
