@@ -8,6 +8,7 @@ import { registerImportCommand } from './commands/import.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerCompareCommand } from './commands/compare.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerFidelityCommand } from './commands/fidelity.js';
 import { UsageError, describeError } from './errors.js';
 
@@ -40,6 +41,7 @@ registerImportCommand(program);
 registerRunCommand(program);
 registerSchemaCommand(program);
 registerCompareCommand(program);
+registerServeCommand(program);
 registerFidelityCommand(program);
 
 try {
