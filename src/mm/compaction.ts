@@ -5,15 +5,17 @@
  * the requested order is free. Skip bits, cached scanner positions and deferral keep repeated
  * attempts cheap.
  *
- * Simplifications: the fast-search paths (fast_find_migrateblock, fast_isolate_freepages) are
- * not modelled — the scanners always walk linearly, which is what compact_memory and every
- * non-costly order do anyway; too_many_isolated() never throttles; no lock contention.
+ * The fast searches of the free lists (fast_isolate_freepages for any order > 0,
+ * fast_find_migrateblock for costly orders) run before the linear scanners, as in 6.1.
+ *
+ * Simplifications: too_many_isolated() never throttles; no lock contention.
  */
 import { MAX_ORDER, MigrateType, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from './constants.js';
 import { fillContigPageInfo, fragmentationIndex, newContigPageInfo } from './extfrag.js';
 import { ENOMEM, MigrateMode } from './filemap.js';
 import { __GFP_FS, __GFP_IO, GFP_KERNEL, gfpMigratetype } from './gfp.js';
 import type { Kernel } from './kernel.js';
+import type { MemMap } from './memmap.js';
 import { showGfpFlags } from '../trace/gfp_names.js';
 import { folioIsolateLru } from './lru.js';
 import { MigrateReason, type MigrationTarget, folioMapping, migratePages, putbackMovablePages } from './migrate.js';
@@ -75,6 +77,12 @@ export class CompactControl {
   migratePfn = 0;
   freePfn = 0;
   migratetype = MigrateType.MOVABLE as number;
+  /** cc->search_order: the free-list order fast_isolate_freepages() starts at. */
+  searchOrder = 0;
+  /** cc->fast_search_fail: consecutive failed fast searches (shrinks freelist_scan_limit()). */
+  fastSearchFail = 0;
+  /** cc->fast_start_pfn: lowest free pfn fast_find_migrateblock() used; FAST_START_DONE once spent. */
+  fastStartPfn = 0;
   rescan = false;
   contended = false;
   zone!: Zone;
@@ -93,7 +101,9 @@ export class CompactControl {
       ignoreBlockSuitable?: boolean;
       proactiveCompaction?: boolean;
     } = {},
-  ) {}
+  ) {
+    this.searchOrder = order;
+  }
 
   wholeZone = false;
   get allocFlags(): number {
@@ -114,6 +124,14 @@ export class CompactControl {
   get proactive(): boolean {
     return this.opts.proactiveCompaction ?? false;
   }
+}
+
+/** ULONG_MAX in cc->fast_start_pfn: the cached start was used (reinit_migrate_pfn()). */
+const FAST_START_DONE = Number.MAX_SAFE_INTEGER;
+
+/** freelist_scan_limit(): fewer free-list entries per search after each failed fast search. */
+function freelistScanLimit(cc: CompactControl): number {
+  return (cc.fastSearchFail >= 31 ? 0 : COMPACT_CLUSTER_MAX >> cc.fastSearchFail) + 1;
 }
 
 const pageblockStartPfn = (pfn: number): number => pfn - (pfn & (PAGEBLOCK_NR_PAGES - 1));
@@ -477,16 +495,80 @@ export class Compaction {
     return true;
   }
 
+  /** update_fast_start_pfn(): remember the lowest free pfn the fast search started from. */
+  private updateFastStartPfn(cc: CompactControl, pfn: number): void {
+    if (cc.fastStartPfn === FAST_START_DONE) return;
+    if (!cc.fastStartPfn || pfn < cc.fastStartPfn) cc.fastStartPfn = pfn;
+  }
+
+  /** reinit_migrate_pfn(): after a failed fast search, scan linearly from that pfn (once). */
+  private reinitMigratePfn(cc: CompactControl): number {
+    if (!cc.fastStartPfn || cc.fastStartPfn === FAST_START_DONE) return cc.migratePfn;
+    cc.migratePfn = cc.fastStartPfn;
+    cc.fastStartPfn = FAST_START_DONE;
+    return cc.migratePfn;
+  }
+
+  /**
+   * fast_find_migrateblock(): for costly orders, start the migration scanner at a MOVABLE
+   * pageblock low in the zone that already has a free block of order >= 3, to free it faster.
+   */
+  private fastFindMigrateblock(cc: CompactControl): number {
+    let pfn = cc.migratePfn;
+    const zone = cc.zone;
+    if (cc.ignoreSkipHint) return pfn; // the skip bits keep the fast search from repeating itself
+    if (pfn !== zone.startPfn && pfn !== pageblockStartPfn(pfn)) return pfn; // a continued block
+    if (cc.order <= PAGE_ALLOC_COSTLY_ORDER) return pfn; // small orders: linear is enough
+    if (cc.directCompaction && cc.migratetype !== MigrateType.MOVABLE) return pfn;
+    const k = this.k;
+    const mem = k.mem;
+    const limit = freelistScanLimit(cc);
+    let nrScanned = 0;
+    let found = false;
+    // Within the first half of the scan space when starting, else the first eighth.
+    let distance = (cc.freePfn - cc.migratePfn) >> 1;
+    if (cc.migratePfn !== zone.startPfn) distance >>= 2;
+    const highPfn = pageblockStartPfn(cc.migratePfn + distance);
+    for (let order = cc.order - 1; order >= PAGE_ALLOC_COSTLY_ORDER && !found && nrScanned < limit; order--) {
+      if (!zone.nrFree[order]) continue;
+      const head = zone.freeListHead(order, MigrateType.MOVABLE);
+      for (let s = mem.next[head]!; s !== head; s = mem.next[s]!) {
+        if (nrScanned++ >= limit) {
+          moveFreelistTail(mem, head, s);
+          break;
+        }
+        const freePfn = k.pfn(s);
+        if (freePfn >= highPfn) continue;
+        if (mem.getPageblockSkip(s)) continue; // skipped recently
+        moveFreelistTail(mem, head, s);
+        this.updateFastStartPfn(cc, freePfn);
+        pfn = Math.max(pageblockStartPfn(freePfn), zone.startPfn);
+        cc.fastSearchFail = 0;
+        found = true;
+        mem.setPageblockSkip(s, true);
+        break;
+      }
+    }
+    cc.totalMigrateScanned += nrScanned;
+    if (!found) {
+      cc.fastSearchFail++;
+      pfn = this.reinitMigratePfn(cc);
+    }
+    return pfn;
+  }
+
   /** isolate_migratepages(): find the next suitable pageblock and isolate from it. */
   private isolateMigratepages(cc: CompactControl): boolean {
     const unevictable = this.k.vm.compactUnevictableAllowed;
     const isolateAsync = cc.mode !== MigrateMode.SYNC;
-    let lowPfn = cc.migratePfn;
+    let lowPfn = this.fastFindMigrateblock(cc);
     let blockStart = Math.max(pageblockStartPfn(lowPfn), cc.zone.startPfn);
     let blockEnd = pageblockEndPfn(lowPfn);
-    for (; blockEnd <= cc.freePfn; cc.migratePfn = lowPfn = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES) {
+    // The fast search set the block's skip bit itself: do not let that reject it.
+    let fastFindBlock = lowPfn !== cc.migratePfn && !cc.fastSearchFail;
+    for (; blockEnd <= cc.freePfn; fastFindBlock = false, cc.migratePfn = lowPfn = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES) {
       if (!this.pageblockInZone(blockStart, blockEnd, cc.zone)) continue;
-      if (pageblockAligned(lowPfn) && !this.isolationSuitable(cc, blockStart)) continue;
+      if (pageblockAligned(lowPfn) && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
       if (!this.suitableMigrationSource(cc, blockStart)) {
         this.updateCachedMigrate(cc, blockEnd);
         continue;
@@ -497,8 +579,30 @@ export class Compaction {
     return cc.nrMigratepages > 0;
   }
 
-  /** isolate_freepages_block(): take free blocks of [startPfn, endPfn) (stride in async mode). */
-  private isolateFreepagesBlock(cc: CompactControl, startPfn: number, endPfn: number, stride: number): { next: number; isolated: number } {
+  /**
+   * __isolate_free_page() + split_map_pages() for one free block: its pages join cc->freepages
+   * as order-0 pages with a reference each. Returns the pages taken (0: below the min watermark).
+   */
+  private takeFreeBlock(cc: CompactControl, pfn: number, order: number): number {
+    const s = this.k.slot(pfn);
+    const isolated = this.k.alloc.isolateFreePage(s, order);
+    const mem = this.k.mem;
+    for (let i = 0; i < isolated; i++) {
+      mem.refcount[s + i] = 1;
+      cc.freepages.push(pfn + i);
+    }
+    cc.nrFreepages += isolated;
+    return isolated;
+  }
+
+  /** Where the last isolate_freepages_block() stopped (its *start_pfn out-parameter). */
+  private freeBlockPfn = 0;
+
+  /**
+   * isolate_freepages_block(): take free blocks of [startPfn, endPfn) (stride in async mode).
+   * Returns the pages taken; where the scan stopped is left in freeBlockPfn.
+   */
+  private isolateFreepagesBlock(cc: CompactControl, startPfn: number, endPfn: number, stride: number): number {
     const k = this.k;
     const mem = k.mem;
     let nrScanned = 0;
@@ -513,17 +617,10 @@ export class Compaction {
         continue;
       }
       if ((flags & PG_buddy) === 0) continue;
-      const order = mem.private[s]!;
-      const isolated = k.alloc.isolateFreePage(s, order);
+      const isolated = this.takeFreeBlock(cc, blockpfn, mem.private[s]!);
       if (!isolated) break;
-      // split_map_pages(): post_alloc_hook + split_page into order-0 pages with a reference each.
-      for (let i = 0; i < isolated; i++) {
-        mem.refcount[s + i] = 1;
-        cc.freepages.push(blockpfn + i);
-      }
       nrScanned += isolated - 1;
       total += isolated;
-      cc.nrFreepages += isolated;
       if (cc.nrMigratepages <= cc.nrFreepages) {
         blockpfn += isolated;
         break;
@@ -534,11 +631,129 @@ export class Compaction {
     if (k.eventTrace) k.traceEvent('mm_compaction_isolate_freepages', `range=(0x${startPfn.toString(16)} ~ 0x${blockpfn.toString(16)}) nr_scanned=${nrScanned} nr_taken=${total}`);
     cc.totalFreeScanned += nrScanned;
     if (total) k.alloc.events.add(VmEvent.COMPACT_ISOLATED, total);
-    return { next: blockpfn, isolated: total };
+    this.freeBlockPfn = blockpfn;
+    return total;
   }
 
-  /** isolate_freepages(): walk down from cc.freePfn to just above the migration scanner. */
+  /** fast_isolate_around(): fill up from the rest of the pageblock the fast search took from. */
+  private fastIsolateAround(cc: CompactControl, pfn: number): void {
+    if (cc.nrFreepages >= cc.nrMigratepages) return;
+    if (cc.directCompaction && cc.mode === MigrateMode.ASYNC) return; // minimise async scanning
+    const zone = cc.zone;
+    const start = Math.max(pageblockStartPfn(pfn), zone.startPfn);
+    const end = Math.min(pageblockEndPfn(pfn), zone.endPfn);
+    if (!this.pageblockInZone(start, end, zone)) return;
+    this.isolateFreepagesBlock(cc, start, end, 1);
+    // The block is full or nearly so: skip it from now on.
+    if (cc.nrFreepages < cc.nrMigratepages) this.k.mem.setPageblockSkip(this.k.slot(start), true);
+  }
+
+  /** next_search_order(): orders below cc->order round-robin; -1 once the search wrapped. */
+  private nextSearchOrder(cc: CompactControl, order: number): number {
+    order--;
+    if (order < 0) order = cc.order - 1;
+    if (order === cc.searchOrder) {
+      cc.searchOrder--;
+      if (cc.searchOrder < 0) cc.searchOrder = cc.order - 1;
+      return -1;
+    }
+    return order;
+  }
+
+  /**
+   * fast_isolate_freepages(): take a free block of an order below cc->order from the tail of a
+   * MOVABLE free list, preferring the top quarter of the scan space (top half as fallback).
+   * At the start of a scan a failed search moves the free scanner down to the highest block
+   * seen, or (direct compaction) to the middle of the scan space.
+   */
+  private fastIsolateFreepages(cc: CompactControl): void {
+    if (cc.order <= 0) return; // full compaction
+    const k = this.k;
+    const mem = k.mem;
+    const zone = cc.zone;
+    let limit = Math.max(1, freelistScanLimit(cc) >> 1);
+    let nrScanned = 0;
+    let highest = 0;
+    let page = -1;
+    let scanStart = false;
+    if (cc.freePfn >= zone.compactInitFreePfn) {
+      limit = PAGEBLOCK_NR_PAGES >> 1;
+      scanStart = true;
+    }
+    const distance = cc.freePfn - cc.migratePfn;
+    let lowPfn = pageblockStartPfn(cc.freePfn - (distance >> 2));
+    const minPfn = pageblockStartPfn(cc.freePfn - (distance >> 1));
+    if (minPfn > lowPfn) lowPfn = minPfn;
+    cc.searchOrder = Math.min(cc.order - 1, cc.searchOrder);
+    for (let order = cc.searchOrder; page < 0 && order >= 0; order = this.nextSearchOrder(cc, order)) {
+      if (!zone.nrFree[order]) continue;
+      const head = zone.freeListHead(order, MigrateType.MOVABLE);
+      let orderScanned = 0;
+      let highPfn = 0;
+      // list_for_each_entry_reverse(): a scan that runs out ends on the head itself.
+      let freepage = mem.prev[head]!;
+      for (; freepage !== head; freepage = mem.prev[freepage]!) {
+        orderScanned++;
+        nrScanned++;
+        const pfn = k.pfn(freepage);
+        if (pfn >= highest) highest = Math.max(pageblockStartPfn(pfn), zone.startPfn);
+        if (pfn >= lowPfn) {
+          cc.fastSearchFail = 0;
+          cc.searchOrder = order;
+          page = pfn;
+          break;
+        }
+        if (pfn >= minPfn && pfn > highPfn) {
+          highPfn = pfn;
+          limit >>= 1; // a candidate shortens the scan
+        }
+        if (orderScanned >= limit) break;
+      }
+      if (page < 0 && highPfn) {
+        page = highPfn;
+        freepage = k.slot(highPfn);
+      }
+      moveFreelistHead(mem, head, freepage);
+      if (page >= 0) {
+        const isolated = this.takeFreeBlock(cc, page, order);
+        if (isolated) {
+          nrScanned += isolated - 1;
+          k.alloc.events.add(VmEvent.COMPACT_ISOLATED, isolated);
+        } else {
+          order = cc.searchOrder + 1; // isolation failed: abort the search
+          page = -1;
+        }
+      }
+      if (orderScanned >= limit) limit = Math.max(1, limit >> 1);
+    }
+    if (page < 0) {
+      cc.fastSearchFail++;
+      if (scanStart) {
+        // Use the highest block seen above min_pfn, else (direct compaction) min_pfn itself.
+        if (highest >= minPfn) {
+          page = highest;
+          cc.freePfn = highest;
+        } else if (cc.directCompaction && minPfn >= zone.startPfn && minPfn < zone.endPfn) {
+          if (this.pageblockInZone(minPfn, Math.min(pageblockEndPfn(minPfn), zone.endPfn), zone)) page = minPfn;
+          cc.freePfn = minPfn;
+        }
+      }
+    }
+    if (highest && highest >= zone.compactCachedFreePfn) zone.compactCachedFreePfn = highest - PAGEBLOCK_NR_PAGES;
+    cc.totalFreeScanned += nrScanned;
+    if (page >= 0) this.fastIsolateAround(cc, page);
+  }
+
+  /** isolate_freepages(): the fast search, else walk down from cc.freePfn to the migration scanner. */
   private isolateFreepages(cc: CompactControl): void {
+    this.fastIsolateFreepages(cc);
+    if (cc.nrFreepages === 0) this.isolateFreepagesLinear(cc);
+    // split_map_pages() list_add()s every page to a new list: compaction_alloc() takes the
+    // highest-pfn page of the last block isolated first.
+    cc.freepages.reverse();
+  }
+
+  private isolateFreepagesLinear(cc: CompactControl): void {
     const zone = cc.zone;
     let isolateStartPfn = cc.freePfn;
     let blockStart = pageblockStartPfn(isolateStartPfn);
@@ -549,8 +764,8 @@ export class Compaction {
       if (!this.pageblockInZone(Math.max(blockStart, zone.startPfn), blockEnd, zone)) continue;
       if (!this.suitableMigrationTarget(cc, blockStart)) continue;
       if (!this.isolationSuitable(cc, blockStart)) continue;
-      const r = this.isolateFreepagesBlock(cc, isolateStartPfn, blockEnd, stride);
-      isolateStartPfn = r.next;
+      const isolated = this.isolateFreepagesBlock(cc, isolateStartPfn, blockEnd, stride);
+      isolateStartPfn = this.freeBlockPfn;
       if (isolateStartPfn === blockEnd) this.updatePageblockSkip(cc, blockStart);
       if (cc.nrFreepages >= cc.nrMigratepages) {
         if (isolateStartPfn >= blockEnd) isolateStartPfn = blockStart - PAGEBLOCK_NR_PAGES;
@@ -558,7 +773,7 @@ export class Compaction {
       } else if (isolateStartPfn < blockEnd) {
         break;
       }
-      stride = r.isolated ? 1 : Math.min(COMPACT_CLUSTER_MAX, stride << 1);
+      stride = isolated ? 1 : Math.min(COMPACT_CLUSTER_MAX, stride << 1);
     }
     cc.freePfn = isolateStartPfn;
   }
@@ -638,6 +853,7 @@ export class Compaction {
     let ret = this.compactionSuitable(zone, cc.order, cc.allocFlags, cc.highestZoneidx);
     if (ret === CompactResult.SUCCESS || ret === CompactResult.SKIPPED) return ret;
     if (this.compactionRestarting(zone, cc.order)) this.resetIsolationSuitable(zone);
+    cc.fastStartPfn = 0;
     if (cc.wholeZone) {
       cc.migratePfn = startPfn;
       cc.freePfn = pageblockStartPfn(endPfn - 1);
@@ -800,4 +1016,34 @@ export class Compaction {
 /** compact_gap(): room for the migration targets plus the request. */
 export function compactGap(order: number): number {
   return 2 << order;
+}
+
+/**
+ * move_freelist_head(): rotate a free list so that `entry` comes first, so the next reverse scan
+ * of fast_isolate_freepages() starts with the entries it has not looked at (no-op on the head).
+ */
+function moveFreelistHead(mem: MemMap, head: number, entry: number): void {
+  rotateTo(mem, head, entry);
+}
+
+/**
+ * move_freelist_tail(): move `entry` and everything before it to the tail, so the next forward
+ * scan of fast_find_migrateblock() starts after it.
+ */
+function moveFreelistTail(mem: MemMap, head: number, entry: number): void {
+  rotateTo(mem, head, mem.next[entry]!);
+}
+
+/** Make `first` the list's first entry, keeping the circular order (a cut and a tail splice). */
+function rotateTo(mem: MemMap, head: number, first: number): void {
+  const oldFirst = mem.next[head]!;
+  if (first === head || first === oldFirst) return;
+  const oldLast = mem.prev[head]!;
+  const newLast = mem.prev[first]!;
+  mem.next[oldLast] = oldFirst; // close the ring without the head
+  mem.prev[oldFirst] = oldLast;
+  mem.next[newLast] = head; // and reopen it before `first`
+  mem.prev[head] = newLast;
+  mem.next[head] = first;
+  mem.prev[first] = head;
 }
