@@ -548,6 +548,8 @@ export class PageAllocator {
    * clears the page state, then free_the_page() goes through the pcp or straight to the buddy.
    */
   freePages(pfn: number, order: number): void {
+    // The kernel trusts the caller's order; a bad one here would corrupt the free lists.
+    if (!(order >= 0 && order < MAX_ORDER)) throw new RangeError(`__free_pages: order ${order} out of range 0..${MAX_ORDER - 1}`);
     const slot = pfn - this.mem.pfnBase;
     const mem = this.mem;
     if (this.trace) this.trace.mmPageFree(this.ctx(), pfn, order);
@@ -793,7 +795,9 @@ export class PageAllocator {
    * at the min watermark. Returns the pfn, or -1.
    */
   allocPages(gfp: number, order: number, nid = 0): number {
-    if (order >= MAX_ORDER) return -1; // WARN_ON_ONCE_GFP, before any tracepoint
+    // WARN_ON_ONCE_GFP(order >= MAX_ORDER), before any tracepoint; the kernel's order is
+    // unsigned, so a negative one is huge and refused the same way.
+    if (!(order >= 0 && order < MAX_ORDER)) return -1;
     let slot = -1;
     if (this.prepareAllocPages(gfp, nid)) {
       const preferred = this.acZonelist[this.acPreferred]!;
@@ -825,7 +829,7 @@ export class PageAllocator {
    * trace replay with kernel placement needs. Returns the pfn, or -1.
    */
   allocPagesNoWatermarks(gfp: number, order: number, nid = 0): number {
-    if (order >= MAX_ORDER || !this.prepareAllocPages(gfp, nid)) return -1;
+    if (!(order >= 0 && order < MAX_ORDER) || !this.prepareAllocPages(gfp, nid)) return -1;
     const preferred = this.acZonelist[this.acPreferred]!;
     const allocFlags = ALLOC_NO_WATERMARKS | this.allocFlagsNofragment(preferred, gfp);
     const slot = this.getPageFromFreelist(gfp, order, allocFlags);
@@ -838,6 +842,7 @@ export class PageAllocator {
    * Pages on pcp lists are drained back first. Returns false if the block is not wholly free.
    */
   allocPagesAt(pfn: number, order: number, gfp: number): boolean {
+    if (!(order >= 0 && order < MAX_ORDER)) return false;
     const slot = pfn - this.mem.pfnBase;
     if (slot < 0 || slot + (1 << order) > this.mem.nrPages || (slot & ((1 << order) - 1)) !== 0) return false;
     const zone = this.zoneById[this.mem.zoneId(slot)];

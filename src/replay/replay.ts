@@ -4,11 +4,11 @@
  * kernel put it; with placement 'kernel' the simulated allocator chooses (free-list logic
  * only, no watermark checks) and later frees of a traced pfn follow the block chosen for it.
  */
-import { MigrateType } from '../mm/constants.js';
-import { gfpMigratetype } from '../mm/gfp.js';
+import { MAX_ORDER, MigrateType } from '../mm/constants.js';
+import { gfpMigratetype, gfpZone } from '../mm/gfp.js';
 import type { PageAllocator } from '../mm/page_alloc.js';
 import { PG_lru } from '../mm/page_flags.js';
-import { FtraceParseError, iterFtrace, parseKmemEvent } from '../trace/ftrace.js';
+import { FtraceParseError, type FtraceParseOptions, iterFtrace } from '../trace/ftrace.js';
 
 export type Placement = 'kernel' | 'trace';
 
@@ -42,10 +42,14 @@ interface LiveBlock {
   order: number;
 }
 
+/** Only the replayed events are parsed strictly; the others are skipped whatever their body. */
+const REPLAYED: FtraceParseOptions = { kmem: ['mm_page_alloc', 'mm_page_free'] };
+
 /**
  * Replay every mm_page_alloc / mm_page_free event of `text` on `alloc`. Other events and
  * failed allocations (pfn=0x0 with a NULL page) are skipped. Throws ReplayError on the first
- * malformed line, free of a block that is not allocated, or allocation that cannot be placed.
+ * malformed line or replayed event, gfp mask no kernel could trace, free of a block that is not
+ * allocated, or allocation that cannot be placed.
  */
 export function replayTrace(alloc: PageAllocator, text: string, placement: Placement): PlacementRow[] {
   const rows: PlacementRow[] = [];
@@ -53,12 +57,16 @@ export function replayTrace(alloc: PageAllocator, text: string, placement: Place
   const live = new Map<number, LiveBlock>();
   let seq = 0;
   try {
-    for (const ev of iterFtrace(text)) {
-      const k = parseKmemEvent(ev);
+    for (const ev of iterFtrace(text, REPLAYED)) {
+      const k = ev.kmem;
       if (!k) continue;
       alloc.cpu = ev.cpu % alloc.nrCpus;
       if (k.kind === 'mm_page_alloc') {
         if (k.pfn < 0) continue;
+        // gfp_zone() has no zone for these modifier bits (GFP_ZONE_BAD): a kernel cannot trace them.
+        if (gfpZone(k.gfp) < 0) {
+          throw new ReplayError(ev.line, `mm_page_alloc gfp_flags=${ev.fields['gfp_flags']!}: invalid zone modifiers (no zone serves this combination)`);
+        }
         const simPfn = placeAlloc(alloc, placement, k.pfn, k.order, k.gfp, ev.line);
         markAllocated(alloc, simPfn, k.order, k.gfp);
         if (findLive(live, k.pfn, k.order)) {
@@ -107,8 +115,8 @@ function markAllocated(alloc: PageAllocator, simPfn: number, order: number, gfp:
 
 /** The live block containing [pfn, pfn + 2^order), by its traced head pfn. */
 function findLive(live: Map<number, LiveBlock>, pfn: number, order: number): [number, LiveBlock] | undefined {
-  for (let o = 0; o <= 10; o++) {
-    const head = pfn & ~((1 << o) - 1);
+  for (let o = 0; o < MAX_ORDER; o++) {
+    const head = pfn - (pfn % (1 << o)); // not `&`: traced pfns may exceed 32 bits
     const b = live.get(head);
     if (b && b.order >= order && pfn + (1 << order) <= head + (1 << b.order)) return [head, b];
   }

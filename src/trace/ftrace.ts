@@ -9,7 +9,7 @@
  *
  * Browser-safe: no Node modules.
  */
-import { PAGEBLOCK_ORDER } from '../mm/constants.js';
+import { MAX_ORDER, PAGEBLOCK_ORDER } from '../mm/constants.js';
 import type { KmemTraceSink, TraceContext, TraceEventSink } from '../mm/tracepoints.js';
 import { parseGfpFlags, showGfpFlags } from './gfp_names.js';
 
@@ -317,7 +317,7 @@ export interface ParsedEvent {
   body: string;
   /** The body's `key=value` pairs (a trailing `,` is dropped; `(...)` values kept whole). */
   fields: Record<string, string>;
-  /** Set for the four kmem events this module renders. */
+  /** Set for the kmem events this module renders (those FtraceParseOptions.kmem names). */
   kmem?: KmemEvent;
 }
 
@@ -375,8 +375,17 @@ export function parseFields(body: string): Record<string, string> {
   return out;
 }
 
+/** What to parse beyond the line itself. */
+export interface FtraceParseOptions {
+  /**
+   * The kmem events whose typed form (`kmem`) is parsed, strictly; the default is all four.
+   * Lines of other events keep only their `fields`, and a malformed one is not an error.
+   */
+  kmem?: readonly KmemEventKind[];
+}
+
 /** Parses one non-comment line; throws FtraceParseError if it is not an event line. */
-export function parseEventLine(text: string, line: number): ParsedEvent {
+export function parseEventLine(text: string, line: number, opts?: FtraceParseOptions): ParsedEvent {
   const m = LINE_RE.exec(text);
   if (m === null) throw new FtraceParseError(line, 'not a trace event line');
   const rest = EVENT_RE.exec(m[7]!);
@@ -400,13 +409,15 @@ export function parseEventLine(text: string, line: number): ParsedEvent {
     body,
     fields: parseFields(body),
   };
-  const kmem = parseKmemEvent(ev);
-  if (kmem !== undefined) ev.kmem = kmem;
+  if (opts?.kmem === undefined || opts.kmem.includes(ev.event as KmemEventKind)) {
+    const kmem = parseKmemEvent(ev);
+    if (kmem !== undefined) ev.kmem = kmem;
+  }
   return ev;
 }
 
 /** Yields the events of a trace file, skipping blank lines and `#` lines. */
-export function* iterFtrace(text: string): Generator<ParsedEvent> {
+export function* iterFtrace(text: string, opts?: FtraceParseOptions): Generator<ParsedEvent> {
   const n = text.length;
   let start = 0;
   let line = 0;
@@ -424,13 +435,13 @@ export function* iterFtrace(text: string): Generator<ParsedEvent> {
       // comm padding, so an indented `#` is a comment only if it is not an event line.
       if (s.charCodeAt(0) === 35 || !LINE_RE.test(s)) continue;
     }
-    yield parseEventLine(s, line);
+    yield parseEventLine(s, line, opts);
   }
 }
 
 /** All events of a trace file (see iterFtrace). */
-export function parseFtrace(text: string): ParsedEvent[] {
-  return Array.from(iterFtrace(text));
+export function parseFtrace(text: string, opts?: FtraceParseOptions): ParsedEvent[] {
+  return Array.from(iterFtrace(text, opts));
 }
 
 function field(ev: ParsedEvent, key: string): string {
@@ -456,6 +467,15 @@ function intField(ev: ParsedEvent, key: string): number {
   return x;
 }
 
+/** An order field: the kernel never traces an order outside 0..MAX_ORDER-1. */
+function orderField(ev: ParsedEvent, key: string): number {
+  const order = intField(ev, key);
+  if (order < 0 || order >= MAX_ORDER) {
+    throw new FtraceParseError(ev.line, `${ev.event}: ${key} ${order} out of range 0..${MAX_ORDER - 1}`);
+  }
+  return order;
+}
+
 function boolField(ev: ParsedEvent, key: string): boolean {
   return intField(ev, key) !== 0;
 }
@@ -470,7 +490,7 @@ export function parseKmemEvent(ev: ParsedEvent): KmemEvent | undefined {
     case 'mm_page_alloc': {
       const page = field(ev, 'page');
       let pfn = pfnField(ev);
-      const order = intField(ev, 'order');
+      const order = orderField(ev, 'order');
       const migratetype = intField(ev, 'migratetype');
       const gfpText = field(ev, 'gfp_flags');
       let gfp: number;
@@ -484,14 +504,14 @@ export function parseKmemEvent(ev: ParsedEvent): KmemEvent | undefined {
     }
     case 'mm_page_free': {
       field(ev, 'page');
-      return { kind: 'mm_page_free', pfn: pfnField(ev), order: intField(ev, 'order') };
+      return { kind: 'mm_page_free', pfn: pfnField(ev), order: orderField(ev, 'order') };
     }
     case 'mm_page_pcpu_drain': {
       field(ev, 'page');
       return {
         kind: 'mm_page_pcpu_drain',
         pfn: pfnField(ev),
-        order: intField(ev, 'order'),
+        order: orderField(ev, 'order'),
         migratetype: intField(ev, 'migratetype'),
       };
     }
@@ -500,8 +520,8 @@ export function parseKmemEvent(ev: ParsedEvent): KmemEvent | undefined {
       return {
         kind: 'mm_page_alloc_extfrag',
         pfn: pfnField(ev),
-        allocOrder: intField(ev, 'alloc_order'),
-        fallbackOrder: intField(ev, 'fallback_order'),
+        allocOrder: orderField(ev, 'alloc_order'),
+        fallbackOrder: orderField(ev, 'fallback_order'),
         pageblockOrder: intField(ev, 'pageblock_order'),
         allocMt: intField(ev, 'alloc_migratetype'),
         fallbackMt: intField(ev, 'fallback_migratetype'),

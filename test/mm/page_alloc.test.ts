@@ -1189,4 +1189,21 @@ describe('former discrepancies with mm/page_alloc.c, now fixed', () => {
     expect(alloc.allocPages(GFP_KERNEL, MAX_ORDER)).toBe(-1);
     expect(rec.allocs).toEqual([]);
   });
+
+  it('a negative order is refused at every entry point and leaves the free lists alone', () => {
+    // __alloc_pages() takes `unsigned int order`: -1 is UINT_MAX, refused by the MAX_ORDER check.
+    const { alloc, zone } = normalOnly(4096);
+    const before = freeBlocks(alloc, zone);
+    const rec = record(alloc);
+    expect(alloc.allocPages(GFP_KERNEL, -1)).toBe(-1);
+    expect(alloc.allocPagesNoWatermarks(GFP_KERNEL, -1)).toBe(-1);
+    expect(alloc.allocPagesAt(P, -1, GFP_KERNEL)).toBe(false);
+    expect(() => alloc.freePages(P, -1)).toThrow(RangeError);
+    expect(() => alloc.freePages(P, MAX_ORDER)).toThrow(RangeError);
+    expect(rec.allocs).toEqual([]);
+    expect(rec.frees).toEqual([]);
+    expect(freeBlocks(alloc, zone)).toEqual(before);
+    expect(nrFreePages(zone)).toBe(4096);
+    checkInvariants(alloc);
+  });
 });

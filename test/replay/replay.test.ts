@@ -5,6 +5,7 @@ import { MigrateType } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_RECLAIMABLE } from '../../src/mm/gfp.js';
 import { bootMachine } from '../../src/mm/mm_init.js';
+import type { PageAllocator } from '../../src/mm/page_alloc.js';
 import { renderBuddyinfo } from '../../src/mm/procfs.js';
 import { takeSnapshot } from '../../src/mm/show.js';
 import { PLACEMENTS_HEADER, ReplayError, placementsTsv, replayTrace } from '../../src/replay/replay.js';
@@ -115,5 +116,58 @@ describe('replayTrace', () => {
     expect(() => replayTrace(bootMachine({ ...MACHINE, pcp: false }).alloc, twice, 'trace')).toThrow(/^line 2: mm_page_alloc pfn=0x2000 order=0: no free block/);
     const outside = '   t-1 [000] .....     1.000000: mm_page_alloc: page=0000000011111111 pfn=0x9999999 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n';
     expect(() => replayTrace(bootMachine(MACHINE).alloc, outside, 'trace')).toThrow(/^line 1: .*no free block/);
+  });
+
+  const line = (ts: string, event: string, body: string): string => `   t-1 [000] .....     ${ts}: ${event}: page=0000000011111111 ${body}`;
+
+  it('rejects an order outside 0..MAX_ORDER-1 at its line, before touching the allocator', () => {
+    const nopcp = { ...MACHINE, pcp: false };
+    const freePages = (a: PageAllocator): number => a.zoneById.reduce((n, z) => n + (z ? z.freePages : 0), 0);
+    const bootFree = freePages(bootMachine(nopcp).alloc);
+    for (const [bad, detail] of [
+      [line('1.000001', 'mm_page_alloc', 'pfn=0x2000 order=-1 migratetype=0 gfp_flags=GFP_KERNEL'), 'mm_page_alloc: order -1 out of range 0..10'],
+      [line('1.000001', 'mm_page_free', 'pfn=0x2000 order=11'), 'mm_page_free: order 11 out of range 0..10'],
+    ] as const) {
+      const text = [line('1.000000', 'mm_page_alloc', 'pfn=0x2000 order=0 migratetype=0 gfp_flags=GFP_KERNEL'), bad].join('\n');
+      for (const placement of ['kernel', 'trace'] as const) {
+        const { alloc } = bootMachine(nopcp);
+        expect(() => replayTrace(alloc, text, placement)).toThrow(new ReplayError(2, detail));
+        // Only the first line's page was allocated, and the lists are intact.
+        checkInvariants(alloc);
+        expect(freePages(alloc)).toBe(bootFree - 1);
+      }
+    }
+  });
+
+  it('reports gfp zone modifiers no zone serves (GFP_DMA|GFP_DMA32) as a replay error at their line', () => {
+    const text = ['# tracer: nop', line('1.000000', 'mm_page_alloc', 'pfn=0x2000 order=0 migratetype=0 gfp_flags=GFP_DMA|GFP_DMA32')].join('\n');
+    for (const placement of ['kernel', 'trace'] as const) {
+      expect(() => replayTrace(bootMachine(MACHINE).alloc, text, placement)).toThrow(ReplayError);
+      expect(() => replayTrace(bootMachine(MACHINE).alloc, text, placement)).toThrow(
+        /^line 2: mm_page_alloc gfp_flags=GFP_DMA\|GFP_DMA32: invalid zone modifiers/,
+      );
+    }
+  });
+
+  it('skips events it does not replay, even malformed ones', () => {
+    const text = [
+      line('1.000000', 'mm_page_alloc', 'pfn=0x2000 order=1 migratetype=0 gfp_flags=GFP_KERNEL'),
+      line('1.000001', 'mm_page_pcpu_drain', 'pfn=0x2000 order=x migratetype=0'),
+      line('1.000002', 'mm_page_alloc_extfrag', 'pfn=0x2000 alloc_order=-4'),
+      line('1.000003', 'mm_page_free', 'pfn=0x2000 order=1'),
+    ].join('\n');
+    const rows = replayTrace(bootMachine({ ...MACHINE, pcp: false }).alloc, text, 'trace');
+    expect(rows.map((r) => [r.event, r.tracePfn, r.order])).toEqual([['alloc', 0x2000, 1], ['free', 0x2000, 1]]);
+  });
+
+  it('frees of pfns above 2^32 are not confused with the 32-bit truncated pfn', () => {
+    // A live block at 0x2000; a free of 0x1_0000_2000 names a pfn that is not allocated.
+    const text = [
+      line('1.000000', 'mm_page_alloc', 'pfn=0x2000 order=0 migratetype=0 gfp_flags=GFP_KERNEL'),
+      line('1.000001', 'mm_page_free', 'pfn=0x100002000 order=0'),
+    ].join('\n');
+    expect(() => replayTrace(bootMachine({ ...MACHINE, pcp: false }).alloc, text, 'trace')).toThrow(
+      /^line 2: mm_page_free pfn=0x100002000 order=0: that block is not allocated/,
+    );
   });
 });

@@ -265,6 +265,19 @@ describe('parseFtrace', () => {
         '            bash-1    [000] .....     0.000002: mm_page_alloc_extfrag: page=0000000011111111 pfn=0x1 alloc_order=0 fallback_order=9 pageblock_order=9 alloc_migratetype=2 fallback_migratetype=1 fragmenting=0',
         /^line 12: mm_page_alloc_extfrag: missing field change_ownership$/,
       ],
+      // Orders outside 0..MAX_ORDER-1 never reach a kmem tracepoint (__alloc_pages() refuses them first).
+      [
+        '            bash-1    [000] .....     0.000002: mm_page_alloc: page=0000000011111111 pfn=0x1 order=-1 migratetype=0 gfp_flags=GFP_KERNEL',
+        /^line 12: mm_page_alloc: order -1 out of range 0\.\.10$/,
+      ],
+      [
+        '            bash-1    [000] .....     0.000002: mm_page_free: page=0000000011111111 pfn=0x1 order=11',
+        /^line 12: mm_page_free: order 11 out of range 0\.\.10$/,
+      ],
+      [
+        '            bash-1    [000] .....     0.000002: mm_page_alloc_extfrag: page=0000000011111111 pfn=0x1 alloc_order=0 fallback_order=-3 pageblock_order=9 alloc_migratetype=2 fallback_migratetype=1 fragmenting=1 change_ownership=0',
+        /^line 12: mm_page_alloc_extfrag: fallback_order -3 out of range 0\.\.10$/,
+      ],
     ];
     for (const [bad, re] of cases) {
       const lines = ['# tracer: nop', '#', '', ...Array<string>(8).fill(good), bad, good];
@@ -273,6 +286,25 @@ describe('parseFtrace', () => {
       expect(e.message).toMatch(re);
       expect(e.name).toBe('FtraceParseError');
     }
+  });
+});
+
+describe('parse options', () => {
+  it('parses only the kmem events asked for; other malformed kmem lines keep their fields', () => {
+    const text = [
+      '            bash-1    [000] .....     0.000001: mm_page_pcpu_drain: page=0000000011111111 pfn=0x1 order=zz migratetype=0',
+      '            bash-1    [000] .....     0.000002: mm_page_alloc_extfrag: page=0000000011111111 pfn=0x1 alloc_order=0',
+      '            bash-1    [000] .....     0.000003: mm_page_free: page=0000000011111111 pfn=0x2 order=1',
+    ].join('\n');
+    // By default all four are strict: the first line is an error.
+    expect(errorOf(() => parseFtrace(text)).message).toBe('line 1: mm_page_pcpu_drain: bad order "zz"');
+    const evs = parseFtrace(text, { kmem: ['mm_page_alloc', 'mm_page_free'] });
+    expect(evs.map((e) => e.kmem)).toEqual([undefined, undefined, { kind: 'mm_page_free', pfn: 2, order: 1 }]);
+    expect(evs[0]!.fields).toEqual({ page: '0000000011111111', pfn: '0x1', order: 'zz', migratetype: '0' });
+    // A malformed event of a kind that is asked for is still an error.
+    expect(errorOf(() => parseFtrace(text.replace('order=1', 'order=-1'), { kmem: ['mm_page_free'] })).message).toBe(
+      'line 3: mm_page_free: order -1 out of range 0..10',
+    );
   });
 });
 
