@@ -34,8 +34,6 @@ export class Zone {
   freeHead = -1;
   /** free_area[order].nr_free (blocks of every migratetype). */
   readonly nrFree = new Int32Array(MAX_ORDER);
-  /** Length of free_area[order].free_list[mt] at [order * MIGRATE_TYPES + mt]. */
-  readonly freeCount = new Int32Array(MAX_ORDER * MIGRATE_TYPES);
   /** vm_stat[] */
   readonly vmStat = new Float64Array(NR_ZONE_STATS);
   /** First list-head slot of cpu's pcp lists = pcpHead + cpu * NR_PCP_LISTS + pindex. */
