@@ -14,8 +14,12 @@ export type HarnessScenario = (typeof HARNESS_SCENARIOS)[number];
 const orders = z.array(z.number().int().min(0)).length(MAX_ORDER);
 const typeNames = MIGRATETYPE_NAMES as readonly string[];
 
-/** memscen's parameters as emit_params() writes them (the keys pagelab needs; others pass). */
-const paramsSchema = z.looseObject({
+/**
+ * memscen's parameters as emit_params() writes them: every key of memscen.c's opts[] table, no
+ * other. A key the harness does not know is an error (a newer harness, or a typo in a hand-made
+ * file); which known values the mirror can follow is memscenOptionsOf()'s business.
+ */
+const paramsSchema = z.strictObject({
   seed: z.number().int().min(0),
   'fill-pct': z.number().gt(0).max(100),
   'unit-kb': z.number().int().min(1),
@@ -40,7 +44,14 @@ const paramsSchema = z.looseObject({
   'kalloc-orders': z.string(),
   kalloc: z.string(),
   'max-allocs': z.number().int().min(1),
+  cpu: z.number().int(),
+  'cache-file': z.string(),
+  trace: z.string(),
+  'trace-lines': z.number().int(),
+  'layout-map': z.number().int(),
 });
+/** memscen's parameter names, in emit_params() order. */
+export const MEMSCEN_PARAM_KEYS = Object.keys(paramsSchema.shape) as readonly string[];
 export type HarnessParams = z.output<typeof paramsSchema>;
 
 const phaseSchema = z.looseObject({
@@ -98,7 +109,13 @@ export function readHarnessRun(json: unknown, file: string): HarnessRun {
   const parsed = runSchema.safeParse(value);
   if (!parsed.success) {
     const iss = parsed.error.issues[0]!;
-    throw new ImportError(file, undefined, formatJsonPath(iss.path as (string | number)[]), expectedOf(iss), foundAt(value, iss.path));
+    const path = iss.path as (string | number)[];
+    if (iss.code === 'unrecognized_keys') {
+      const key = iss.keys[0]!;
+      const where = [...path, key];
+      throw new ImportError(file, undefined, formatJsonPath(where), `one of memscen's parameters (${MEMSCEN_PARAM_KEYS.join(', ')})`, `an unknown key with value ${foundAt(value, where)}`);
+    }
+    throw new ImportError(file, undefined, formatJsonPath(path), expectedOf(iss), foundAt(value, path));
   }
   const r = parsed.data;
   if (!(HARNESS_SCENARIOS as readonly string[]).includes(r.scenario)) {

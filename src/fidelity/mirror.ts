@@ -18,7 +18,19 @@ export function memscenOptionsOf(run: HarnessRun): Record<string, unknown> {
   const refuse = (key: string, expected: string): never => {
     throw new ImportError(run.file, undefined, `params.${key}`, expected, JSON.stringify(p[key as keyof typeof p]));
   };
+  // Known parameters the mirror cannot follow are refused, naming what is not modelled.
   if (p.layout !== 'random') refuse('layout', 'random (the stripe layout is not mirrored)');
+  for (const key of ['unit-kb', 'shmem-unit-kb'] as const) {
+    if (p[key] % 4 !== 0) refuse(key, 'a multiple of 4 (units of whole 4 KiB pages; units that straddle pages are not modelled)');
+  }
+  // Both processes on one CPU: the mirror's memscen runs on CPU 0, and the CPUs are alike.
+  if (p.cpu < 0 || p.cpu >= run.boot.cpus) refuse('cpu', `a CPU of the guest, 0..${run.boot.cpus - 1} (processes spread over CPUs, with their per-cpu lists, are not modelled)`);
+  // A file on the harness's ext4 disk is page cache that the fill reads; one elsewhere (the
+  // initramfs is tmpfs) would be shmem already in memory. Without cache units it is never opened.
+  if (p['cache-pct'] > 0 && !p['cache-file'].startsWith('/mnt/disk/')) {
+    refuse('cache-file', 'a file on the harness disk, /mnt/disk/... (the page cache of another filesystem is not modelled)');
+  }
+  if (p.trace !== '') refuse('trace', '"" (tracing is not modelled: memscen reads each phase\'s trace into a 2 MiB buffer of its own, faulting in up to 512 pages the mirror does not allocate)');
   if (p.pin !== 'iouring' && p.pin !== 'none') refuse('pin', 'iouring or none (mlock pinning is not mirrored)');
   if (p.thp !== 'never') refuse('thp', 'never (the mirror faults anon memory with 4 KiB pages only)');
   if (!['random', 'alternate', 'pfn-even', 'pfn-odd', 'none'].includes(p.pattern)) refuse('pattern', 'random, alternate, pfn-even, pfn-odd or none');

@@ -5,7 +5,7 @@
  * matches today, so a change to a mechanism that loses them fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,27 @@ describe('reading a harness run', () => {
     expect(importError(() => memscenOptionsOf(mlock)).field).toBe('params.pin');
     const stripe = { ...run, params: { ...run.params, layout: 'stripe' } };
     expect(importError(() => memscenOptionsOf(stripe)).message).toMatch(/params\.layout: expected random/);
+    // Known to the harness, not modelled: named with the value found and why.
+    const refused = (params: Partial<HarnessRun['params']>): ImportError => importError(() => memscenOptionsOf({ ...run, params: { ...run.params, ...params } }));
+    expect(refused({ cpu: -1 }).message).toMatch(/^b-pinned\.1\.json: params\.cpu: expected a CPU of the guest, 0\.\.1 .*not modelled.*found -1$/);
+    expect(refused({ cpu: 2 }).field).toBe('params.cpu');
+    expect(refused({ trace: 'compaction/mm_compaction_end' }).message).toMatch(/params\.trace: expected "" \(tracing is not modelled.*found "compaction\/mm_compaction_end"/);
+    expect(refused({ 'cache-pct': 30, 'cache-file': '/init' }).field).toBe('params.cache-file');
+    expect(refused({ 'unit-kb': 6 }).field).toBe('params.unit-kb');
+    // Known, and without effect on memory: accepted.
+    expect(() => memscenOptionsOf({ ...run, params: { ...run.params, cpu: 1, 'trace-lines': 10, 'layout-map': 0, settle: 0, 'cache-file': '/init' } })).not.toThrow();
+  });
+
+  it('refuses a parameter memscen does not know, naming file and key', () => {
+    const doc = JSON.parse(fixture('a-random.1.json')) as { params: Record<string, unknown> };
+    doc.params['huge-pct'] = 20;
+    const e = importError(() => readHarnessRun(JSON.stringify(doc), 'run.json'));
+    expect(e.field).toBe('params.huge-pct');
+    expect(e.message).toMatch(/^run\.json: params\.huge-pct: expected one of memscen's parameters \(seed, fill-pct, .*layout-map\), found an unknown key with value 20$/);
+    // Every key memscen writes is required: a file without one is from another harness.
+    delete doc.params['huge-pct'];
+    delete doc.params['layout-map'];
+    expect(importError(() => readHarnessRun(JSON.stringify(doc), 'run.json')).field).toBe('params.layout-map');
   });
 });
 
@@ -219,6 +240,26 @@ describe('pagelab fidelity on the command line', () => {
     const missing = spawnSync(process.execPath, [MAIN, 'fidelity', '--against', join(dir, 'nope.json')], { encoding: 'utf8' });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope\.json: cannot read the harness run: no such file/);
+  });
+
+  it('outside a checkout, a missing default is a clear error naming the option to use instead', () => {
+    // An installed package: dist/ without the checkout's test/fixtures and docs beside it.
+    const pkg = mkdtempSync(join(tmpdir(), 'pagelab-installed-'));
+    cpSync(dirname(dirname(MAIN)), join(pkg, 'dist'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(pkg, 'dist', 'cli', 'main.js'), 'fidelity', ...args], { encoding: 'utf8' });
+    let r = cli();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`the recorded runs: the default ${join(pkg, 'test', 'fixtures', 'kernel')} does not exist`);
+    expect(r.stderr).toMatch(/give --fixtures DIR .* or --against RUN\.json/);
+    r = cli('--fixtures', FIXTURES);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/the fidelity document: the default .*docs\/fidelity\.md does not exist .*give --doc FILE .* or --no-doc/);
+    r = cli('--fixtures', FIXTURES, '--no-doc', '--record');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/the validation harness for --record: the default .*shared\/validation does not exist .*give --harness DIR/);
+    for (const out of [r.stdout, r.stderr]) expect(out).not.toMatch(/mirroring|\n\s+at /);
+    expect(cli('--fixtures', FIXTURES, '--no-doc', '--harness', pkg).stderr).toMatch(/--harness: only with --record/);
   });
 
   it('rejects --against with --record', async () => {

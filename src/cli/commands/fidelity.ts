@@ -35,10 +35,15 @@ interface Writer {
   write(text: string): unknown;
 }
 
-/** The checkout (or installed package) root: dist/cli/commands/ -> ../../.. */
+/**
+ * The checkout (or installed package) root: dist/cli/commands/ -> ../../.. The defaults below
+ * exist only in a checkout of pagelab (the package ships neither its fixtures nor its docs) and,
+ * for the harness, in the workspace it was developed in; elsewhere the options must say.
+ */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const DEFAULT_FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'kernel');
 export const DEFAULT_DOC = join(PACKAGE_ROOT, 'docs', 'fidelity.md');
+export const DEFAULT_HARNESS = resolve(PACKAGE_ROOT, '..', 'shared', 'validation');
 export const REPORT_BEGIN = '<!-- pagelab fidelity report: begin (written by `pagelab fidelity`) -->';
 export const REPORT_END = '<!-- pagelab fidelity report: end -->';
 
@@ -50,6 +55,11 @@ function readRun(file: string): HarnessRun {
     if (e instanceof SyntaxError) throw new UsageError(`${file}: expected the JSON of a validation-harness run: ${e.message}`);
     throw e;
   }
+}
+
+/** A default path that is not there: say what it was for, where it exists, and which option replaces it. */
+function missingDefault(what: string, path: string, where: string, instead: string): UsageError {
+  return new UsageError(`${what}: the default ${path} does not exist (${where}); ${instead}`);
 }
 
 function fixtureFiles(dir: string): string[] {
@@ -98,8 +108,9 @@ function record(files: string[], harnessDir: string, progress: Writer): void {
     const old = readRun(file);
     const raw = JSON.parse(readTextFile(file, 'harness run')) as { host?: { mem_mb?: number } };
     const mem = String(raw.host?.mem_mb ?? 1024);
+    // Every parameter as recorded; run.sh refuses an empty value, and "" is memscen's default.
     const args = [runSh, old.scenario, mem, ...Object.entries(old.params)
-      .filter(([k]) => !['cpu', 'cache-file', 'trace', 'trace-lines', 'layout-map'].includes(k))
+      .filter(([, v]) => String(v) !== '')
       .map(([k, v]) => `--${k}=${String(v)}`)];
     progress.write(`pagelab fidelity: recording ${basename(file)} (${i + 1}/${files.length}): ${args.slice(1).join(' ')}\n`);
     const r = spawnSync('bash', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 << 20 });
@@ -126,8 +137,20 @@ export async function fidelityCommand(opts: FidelityOptions, out: Writer = proce
     return groups;
   }
   if (opts.scenarioOut !== undefined) throw new UsageError('--scenario-out: only with --against (one run, one mirror)');
+  if (opts.harness !== undefined && !opts.record) throw new UsageError('--harness: only with --record (it names the harness that re-records the fixtures)');
+  // The defaults are checked before any work: they exist only in a checkout.
   const dir = opts.fixtures ?? DEFAULT_FIXTURES;
-  if (opts.record) record(fixtureFiles(dir), opts.harness ?? resolve(PACKAGE_ROOT, '..', 'shared', 'validation'), progress);
+  if (opts.fixtures === undefined && !existsSync(dir)) {
+    throw missingDefault('the recorded runs', dir, 'it is part of a pagelab checkout, not of the installed package', 'give --fixtures DIR (harness result files, *.json) or --against RUN.json');
+  }
+  if (opts.doc === undefined && !existsSync(DEFAULT_DOC)) {
+    throw missingDefault('the fidelity document', DEFAULT_DOC, 'it is part of a pagelab checkout, not of the installed package', 'give --doc FILE (created if missing) or --no-doc');
+  }
+  const harness = opts.harness ?? DEFAULT_HARNESS;
+  if (opts.record && opts.harness === undefined && !existsSync(harness)) {
+    throw missingDefault('the validation harness for --record', harness, 'it sits beside the checkout only in the workspace pagelab was developed in', 'give --harness DIR (the directory with run.sh)');
+  }
+  if (opts.record) record(fixtureFiles(dir), harness, progress);
   const runs = fixtureFiles(dir).map(readRun);
   const groups = mirrorGroups(runs, progress);
   if (opts.json) {
@@ -151,11 +174,11 @@ export function registerFidelityCommand(program: Command): Command {
     .description('mirror validation-harness runs of the real 6.1 kernel in pagelab and compare, metric by metric, with stated tolerances')
     .option('--against <run.json>', 'one harness result file (any parameters the mirror supports)')
     .option('--json', 'one JSON object, every metric with within_tolerance')
-    .option('--fixtures <dir>', 'the recorded runs (default: test/fixtures/kernel of the checkout)')
-    .option('--doc <file>', 'where the summary table goes (default: docs/fidelity.md)')
+    .option('--fixtures <dir>', 'the recorded runs (default: test/fixtures/kernel of a pagelab checkout)')
+    .option('--doc <file>', 'where the summary table goes (default: docs/fidelity.md of a pagelab checkout)')
     .option('--no-doc', 'do not write the table into a document')
     .option('--record', 're-run the harness for every fixture (QEMU) and replace the fixtures first')
-    .option('--harness <dir>', 'the validation harness directory for --record (default: ../shared/validation)')
+    .option('--harness <dir>', 'the validation harness directory for --record (default: ../shared/validation beside the checkout)')
     .option('--scenario-out <file>', 'with --against: also write the mirror as a scenario file (start_from: the run) for pagelab run')
     .action(async (opts: FidelityOptions) => {
       await fidelityCommand(opts);
