@@ -518,6 +518,53 @@ describe('fallback: __rmqueue_fallback() / steal_suitable_fallback() (pcp off)',
     expect(zone.nrFree[7]).toBe(1);
   });
 
+  // UNMOVABLE from a RECLAIMABLE block or the reverse: steal_suitable_fallback() cannot tell the
+  // used pages' types apart, so alike_pages = 0 and only the free pages count: the block is
+  // claimed iff free >= 1 << (pageblock_order - 1) = 256.
+  it.each([
+    { start: 'UNMOVABLE', block: 'RECLAIMABLE', free: 255 },
+    { start: 'UNMOVABLE', block: 'RECLAIMABLE', free: 256 },
+    { start: 'RECLAIMABLE', block: 'UNMOVABLE', free: 255 },
+    { start: 'RECLAIMABLE', block: 'UNMOVABLE', free: 256 },
+  ] as const)('$start steal from a $block block with $free free pages (alike_pages = 0)', ({ start, block, free }) => {
+    const startMt = MT[start];
+    const blockMt = MT[block];
+    // 16 MiB, every pageblock blockMt, pageblocks 1..7 allocated; pageblock 0 has [P, P+256)
+    // allocated, so P+256 o8 is free (256 pages). For 255, P+256 is allocated too:
+    // break_down_buddy_pages() leaves P+257 o0, P+258 o1, ... P+384 o7 on blockMt's lists.
+    // None of the used pages is LRU: had the MOVABLE-block rule applied (alike = 512 - free -
+    // movable), 255 free pages would claim the block.
+    const { alloc, zone } = normalOnly(4096);
+    for (let pb = 0; pb < 8; pb++) setPbType(alloc, P + pb * 512, blockMt);
+    for (let pb = 1; pb < 8; pb++) mustAllocAt(alloc, P + pb * 512, 9);
+    mustAllocAt(alloc, P, 8);
+    if (free === 255) mustAllocAt(alloc, P + 256, 0);
+    expect(nrFreePages(zone)).toBe(free);
+    checkInvariants(alloc);
+
+    // The NOFRAGMENT pass finds no block >= o9; the retry's __rmqueue_fallback() takes the
+    // largest block on blockMt's lists (fallbacks[U] = {E, M}, fallbacks[E] = {U, M}; can_steal
+    // since start_mt is U or E): P+256 o8, or P+384 o7. move_freepages_block() moves every free
+    // block of pageblock 0 to startMt's lists (tail) and returns free_pages = `free`.
+    const gfp = startMt === MT.UNMOVABLE ? GFP_KERNEL : GFP_RECLAIMABLE_KERNEL;
+    const claimed = free >= 256;
+    const rec = record(alloc);
+    const stolen = claimed ? P + 256 : P + 384;
+    // __rmqueue_smallest(startMt, 0) then takes the head of startMt's smallest list.
+    expect(alloc.allocPages(gfp, 0)).toBe(claimed ? P + 256 : P + 257);
+    checkInvariants(alloc);
+    expect(rec.extfrag).toEqual([
+      { pfn: stolen, allocOrder: 0, fallbackOrder: claimed ? 8 : 7, allocMt: startMt, fallbackMt: blockMt, changeOwnership: claimed },
+    ]);
+    expect(pbType(alloc, P)).toBe(claimed ? startMt : blockMt);
+    // Claimed or not, the free blocks left in pageblock 0 are all on startMt's lists (when not
+    // claimed, on another type's lists than their pageblock's): o0..o7 from the split of P+256 o8,
+    // or o1..o7 once P+257 is taken.
+    const left = claimed ? range(8, (o) => blk(startMt, o, P + 256 + (1 << o))) : range(7, (i) => blk(startMt, i + 1, P + 256 + (2 << i)));
+    expect(freeBlocks(alloc, zone)).toEqual(left);
+    expect(zone.watermarkBoost).toBe(512);
+  });
+
   it('ALLOC_NOFRAGMENT: with DMA32 populated an UNMOVABLE request steals a whole DMA32 block first', () => {
     // DMA32 [0xff000, 0x100000) and Normal [0x100000, 0x102000) on one node; every Normal
     // pageblock has its first page allocated, so Normal's largest free block is o8.
