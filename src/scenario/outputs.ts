@@ -3,7 +3,9 @@
  * CLI writes them and the web app can offer them for download):
  *
  *   summary.json            scenario, variant, seed, duration and the summary metrics (sorted);
- *                           nothing wall-clock, so the same run gives the same bytes
+ *                           nothing wall-clock, so the same run gives the same bytes; a partial
+ *                           result (the playground's export mid-run) adds `partial: true` and
+ *                           scenario_duration_s
  *   series.csv              the time series: time_s, free_o0..free_o10 (free_area[order].nr_free),
  *                           free_<Migratetype> (free pages), blocks_<Migratetype> (pageblocks),
  *                           frag_score, then the vmstat columns of the samples
@@ -31,6 +33,8 @@ export function summaryJson(r: RunResult): string {
     variant: r.variant,
     seed: r.seed,
     duration_s: r.durationNs / 1e9,
+    // A partial result says so up front; a complete run's bytes are unchanged.
+    ...(r.partialOfNs !== undefined ? { partial: true, scenario_duration_s: r.partialOfNs / 1e9 } : {}),
     snapshots: r.snapshots.map((s) => s.label),
     oom_reports: r.oomReports.length,
     metrics: Object.fromEntries(Object.keys(r.summary).sort().map((k) => [k, r.summary[k]!])),

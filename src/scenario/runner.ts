@@ -69,6 +69,13 @@ export interface RunView {
   readonly k: Kernel;
   readonly workloads: readonly Workload[];
   readonly series: readonly Sample[];
+  /**
+   * The run's result as of now (read-only, for a viewer's export): the samples, snapshots and
+   * counters so far plus a sample and /proc snapshot at the current time, `partialOfNs` set.
+   * Workloads' finish() is not called (it may change their state), so its end-of-run figures
+   * are missing.
+   */
+  partialResult(): RunResult;
 }
 
 /** Events between progress/abort checks (and yields of runScenarioAsync). */
@@ -492,7 +499,21 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
   let events = 0;
   const checkEvery = Math.max(1, opts.checkEveryEvents ?? CHECK_EVERY_EVENTS);
   let budget = checkEvery;
-  const view: RunView = { k, workloads: started.map((s) => s.workload), series };
+  const finished = (nowNs: number, samples: Sample[], snaps: ProcSnapshot[], partialOfNs?: number): RunResult =>
+    buildResult({ run, seed, k, recorder, counters, startEvents, startStalls, events, series: samples, snapshots: snaps, nowNs, partialOfNs });
+  const view: RunView = {
+    k,
+    workloads: started.map((s) => s.workload),
+    series,
+    partialResult: () => {
+      const now = q.now;
+      const last = series[series.length - 1];
+      const samples = last?.timeNs === now ? series.slice() : [...series, takeSample(k, now)];
+      const label = `${now / 1e9}s`;
+      const snaps = snapshots.some((x) => x.timeNs === now) ? snapshots.slice() : [...snapshots, takeProcSnapshot(k, label, now)];
+      return finished(now, samples, snaps, totalNs);
+    },
+  };
   const checkpoint = (): void => {
     if (opts.signal?.aborted) throw new RunAborted(q.now, totalNs);
     opts.onProgress?.(q.now, totalNs, events);
@@ -517,9 +538,32 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
     yield;
   }
   for (const s of started) s.workload.finish?.(s.ctx);
+  return finished(totalNs, series, snapshots);
+}
 
+interface ResultParts {
+  run: ResolvedRun;
+  seed: number;
+  k: Kernel;
+  recorder: RunRecorder;
+  counters: RunCounters;
+  startEvents: Float64Array;
+  startStalls: number;
+  events: number;
+  series: Sample[];
+  snapshots: ProcSnapshot[];
+  /** Simulated time covered. */
+  nowNs: number;
+  /** The scenario's duration, for a result taken before the end. */
+  partialOfNs?: number | undefined;
+}
+
+/** The RunResult of a run up to `nowNs`, read-only on the model (OOM instants join a copy of the spans). */
+function buildResult(p: ResultParts): RunResult {
+  const { run, seed, k, recorder, counters, startEvents, startStalls, events, series, snapshots } = p;
   // OOM reports and instants.
   const oomReports: string[] = [];
+  const spans = recorder.spans.slice();
   let kills = 0;
   let premature = 0;
   let firstPremature = -1;
@@ -528,7 +572,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
     if (ev.victim) kills++;
     if (ev.victim && ev.premature) premature++;
     if (ev.premature && firstPremature < 0) firstPremature = ev.timeNs / 1e9;
-    recorder.spans.push({
+    spans.push({
       name: ev.victim ? `OOM kill: ${ev.victim.comm}` : 'OOM: no killable task',
       ph: 'i',
       startNs: ev.timeNs,
@@ -537,7 +581,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
       args: { victim: ev.victim?.comm ?? '', victim_pid: ev.victim?.pid ?? -1, free_pages: ev.freePages, premature: ev.premature ? 1 : 0 },
     });
   }
-  const spans = recorder.spans.map((s, i) => ({ s, i })).sort((a, b) => a.s.startNs - b.s.startNs || a.i - b.i).map(({ s }) => s);
+  spans.sort((a, b) => a.startNs - b.startNs); // stable: same-time spans keep their order
 
   // The summary.
   const ev = k.alloc.events.values;
@@ -555,7 +599,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
   metrics['frag_score_mean'] = round6(series.reduce((s, x) => s + x.fragScore, 0) / series.length);
   metrics['memmap_bytes'] = memmapBytes(k);
   metrics['swap_bytes'] = run.swap ? run.swap.pages * PAGE_SIZE : 0;
-  metrics['sim_seconds'] = totalNs / 1e9;
+  metrics['sim_seconds'] = p.nowNs / 1e9;
   metrics['sim_events'] = events;
   const workloadCounters = counters.toRecord();
   Object.assign(metrics, workloadCounters, successRates(workloadCounters));
@@ -564,13 +608,14 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
     scenario: run.scenario,
     variant: run.variant,
     seed,
-    durationNs: totalNs,
+    durationNs: p.nowNs,
     summary: sortedRecord(metrics),
     series,
     snapshots,
     oomReports,
     ftrace: recorder.tracing ? recorder.ftraceText(k.alloc.nrCpus) : null,
     spans,
+    ...(p.partialOfNs !== undefined ? { partialOfNs: p.partialOfNs } : {}),
   };
 }
 

@@ -48,6 +48,8 @@ export interface RunResult {
   ftrace: string | null;
   /** Slices and instants for a Chrome/Perfetto trace (compaction, reclaim, OOM), in time order. */
   spans: TraceSpan[];
+  /** Set on a result taken before the end (RunView.partialResult()): the scenario's duration, ns. */
+  partialOfNs?: number;
 }
 
 export interface TraceSpan {

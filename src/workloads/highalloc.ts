@@ -7,13 +7,18 @@
  *
  * Stopping ends the attempts; blocks still held are freed at the stop time.
  *
+ * Blocks asked for as unmovable or reclaimable belong to a kernel owner named after the
+ * workload (page->mapping, as slab pages name their cache), so describePage() and the
+ * playground show them as kernel memory; movable requests stay owner-less test allocations.
+ *
  * Counters: order<N>.attempts, order<N>.success, order<N>.fail for each order asked for,
  * held_peak (pages); at the end: held_pages.
  */
 import { z } from 'zod';
-import { MAX_ORDER } from '../mm/constants.js';
-import { GFP_KERNEL } from '../mm/gfp.js';
+import { MAX_ORDER, MigrateType } from '../mm/constants.js';
+import { GFP_KERNEL, gfpMigratetype } from '../mm/gfp.js';
 import type { CurrentTask } from '../mm/kernel.js';
+import type { Owner } from '../mm/owners.js';
 import { showGfpFlags } from '../trace/gfp_names.js';
 import { zDuration } from '../scenario/units.js';
 import { allocPid, every, periodOf, scheduleAt, windowEnd, windowShape, zGfp } from './common.js';
@@ -29,6 +34,13 @@ export const highallocOptions = z.strictObject({
 });
 export type HighallocOptions = z.output<typeof highallocOptions>;
 
+/** The kernel user a highalloc workload stands for (not a slab cache: its pages are whole blocks). */
+export class KernelUser implements Owner {
+  id = 0;
+  readonly kind = 'kernel' as const;
+  constructor(readonly name: string, readonly reclaimable: boolean) {}
+}
+
 export class HighallocWorkload implements Workload {
   /** Held blocks, a FIFO: pfn, order and due time, from `head` on. */
   private pfns: number[] = [];
@@ -41,6 +53,8 @@ export class HighallocWorkload implements Workload {
   private readonly names: { attempts: string; success: string; fail: string }[] = [];
   private task: CurrentTask = { comm: '', pid: 0, oomScoreAdj: 0 };
   private cpu = 0;
+  /** Owner id written to each held block's page->mapping (0: none, for movable requests). */
+  private owner = 0;
 
   constructor(readonly name: string, private readonly o: HighallocOptions) {
     for (let order = 0; order < MAX_ORDER; order++) {
@@ -53,6 +67,9 @@ export class HighallocWorkload implements Workload {
     const o = this.o;
     this.task = { comm: this.name.slice(0, 15), pid: allocPid(ctx.k), oomScoreAdj: 0 };
     this.cpu = this.task.pid % ctx.k.config.cpus;
+    // By the request's own migratetype (gfp_migratetype()), whatever page_group_by_mobility_disabled says.
+    const mt = gfpMigratetype(o.gfp);
+    if (mt !== MigrateType.MOVABLE) this.owner = ctx.k.owners.register(new KernelUser(this.name, mt === MigrateType.RECLAIMABLE)).id;
     // Every order asked for is reported, even with no attempt made.
     for (const order of o.orders) for (const n of Object.values(this.names[order]!)) ctx.counters.add(n, 0);
     const end = windowEnd(ctx, o.stop);
@@ -89,6 +106,7 @@ export class HighallocWorkload implements Workload {
           k.alloc.freePages(pfn, order);
           continue;
         }
+        k.mem.mapping[k.slot(pfn)] = this.owner; // cleared by free_pages_prepare()
         this.pfns.push(pfn);
         this.orders.push(order);
         this.due.push(now + o.hold);

@@ -29,6 +29,12 @@ workloads:
     target: 4MiB
     alloc_rate: 2000
     free_rate: 1500
+  - kind: highalloc
+    name: stacks
+    orders: [2]
+    gfp: GFP_KERNEL
+    rate: 200
+    hold: 1s
   - kind: gpu
     name: gpu
     clients: 2

@@ -1,14 +1,18 @@
 /**
- * The playground's reading of the model, in Node: the runner's observer hook changes no result,
- * and the worker's per-page categories agree with the kernel's own counters.
+ * The playground's reading of the model, in Node: the runner's observer hook and its partial
+ * results change no result, a partial result is the run so far, and the worker's per-page
+ * categories agree with the kernel's own counters.
  */
 import { describe, expect, it } from 'vitest';
+import { describePage } from '../../src/mm/describe_page.js';
 import { ZoneStat } from '../../src/mm/vmstat.js';
 import { loadScenario } from '../../src/scenario/load.js';
-import { runOutputFiles } from '../../src/scenario/outputs.js';
+import { runOutputFiles, seriesCsv } from '../../src/scenario/outputs.js';
 import { runScenario, type RunView } from '../../src/scenario/runner.js';
+import type { RunResult } from '../../src/scenario/types.js';
 import {
-  CATEGORIES, FREE, GEM_PINNED, HIGHLIGHT, HOLE, NR_CATEGORIES, PCP, SUMMARY_BUCKETS, SUMMARY_HIGHLIGHT,
+  CATEGORIES, FREE, GEM_PINNED, HIGHLIGHT, HOLE, KERNEL, NR_CATEGORIES, PCP, RECLAIMABLE, SUMMARY_BUCKETS, SUMMARY_HIGHLIGHT,
+  UNOWNED,
 } from '../../web/src/shared/categories.js';
 import { summarizeBlocks } from '../../web/src/worker/block_summary.js';
 import { Classifier } from '../../web/src/worker/classify.js';
@@ -33,6 +37,91 @@ describe('RunOptions.observe', () => {
     });
     expect(calls).toBeGreaterThan(1000);
     expect(runOutputFiles(observed)).toEqual(runOutputFiles(plain));
+  });
+});
+
+describe('RunView.partialResult', () => {
+  const full = runScenario(scenario, 'i915-6.1', 2);
+  const fullFiles = runOutputFiles(full);
+  let atSnapshot: RunResult | null = null;
+  let midEvents: RunResult | null = null;
+  let calls = 0;
+  const observed = runScenario(scenario, 'i915-6.1', 2, {
+    checkEveryEvents: 64,
+    observe: (view) => {
+      // Every tenth checkpoint builds the files, as the worker's export does.
+      if (++calls % 10 === 0) runOutputFiles(view.partialResult());
+      const now = view.k.clock.now;
+      if (atSnapshot === null && now === 1e9 && view.series[view.series.length - 1]?.timeNs === now) atSnapshot = view.partialResult();
+      if (midEvents === null && now > 1.25e9 && now % 1e8 !== 0) midEvents = view.partialResult();
+    },
+  });
+
+  it('is results-neutral: taking it during the run changes none of the output files', () => {
+    expect(calls).toBeGreaterThan(50);
+    expect(runOutputFiles(observed)).toEqual(fullFiles);
+  });
+
+  it('at the 1 s stop is the run so far: its samples, the 1 s snapshot, counters and OOM kills up to then', () => {
+    const r = atSnapshot as unknown as RunResult;
+    expect(r.durationNs).toBe(1e9);
+    expect(r.partialOfNs).toBe(2e9);
+    const files = runOutputFiles(r);
+    const summary = JSON.parse(files['summary.json']!) as { duration_s: number; partial: boolean; scenario_duration_s: number; snapshots: string[]; metrics: Record<string, number> };
+    expect(summary).toMatchObject({ duration_s: 1, partial: true, scenario_duration_s: 2, snapshots: ['1s'] });
+    expect(summary.metrics['sim_seconds']).toBe(1);
+    expect(summary.metrics['oom_kills']).toBe(full.oomReports.filter((t) => Number(/^\[\s*([\d.]+)\]/.exec(t)![1]) <= 1).length);
+    // The time series and the 1 s /proc files are the complete run's, as far as they go.
+    expect(files['series.csv']).toBe(seriesCsv(full.series.filter((s) => s.timeNs <= 1e9)));
+    for (const f of ['buddyinfo', 'pagetypeinfo', 'vmstat', 'zoneinfo']) expect(files[`proc-1s-${f}`], f).toBe(fullFiles[`proc-1s-${f}`]);
+    expect(Object.keys(files).some((f) => f.startsWith('proc-end-'))).toBe(false);
+  });
+
+  it('between samples adds a sample and a /proc snapshot at the current time', () => {
+    const r = midEvents as unknown as RunResult;
+    const t = r.durationNs;
+    expect(t).toBeGreaterThan(1.25e9);
+    expect(r.series.map((s) => s.timeNs)).toEqual([...full.series.filter((s) => s.timeNs < t).map((s) => s.timeNs), t]);
+    expect(r.snapshots.map((s) => s.label)).toEqual(['1s', `${t / 1e9}s`]);
+    expect(runOutputFiles(r)[`proc-${t / 1e9}s-buddyinfo`]).toMatch(/^Node 0, zone {6}DMA /);
+    expect(r.summary['sim_seconds']).toBe(t / 1e9);
+  });
+});
+
+describe('kernel owners of highalloc blocks', () => {
+  const yaml = `scenario: { name: owners, duration: 300ms, sample_every: 100ms }
+machine: { cpus: 1, memory: 64MiB }
+workloads:
+  - { kind: highalloc, name: stacks, orders: [2], gfp: GFP_KERNEL, rate: 100, hold: 1s }
+  - { kind: highalloc, name: buffers, orders: [1], gfp: GFP_KERNEL|__GFP_RECLAIMABLE, rate: 100, hold: 1s }
+  - { kind: highalloc, name: raw, orders: [0], gfp: GFP_HIGHUSER_MOVABLE, rate: 100, hold: 1s }
+`;
+  let last: RunView | null = null;
+  const r = runScenario(loadScenario(yaml, 'owners.yaml'), 'baseline', 1, { observe: (v) => (last = v) });
+  const view = last as unknown as RunView;
+  const k = view.k;
+  const n = k.mem.nrPages;
+  const cats = new Uint8Array(n);
+  const classifier = new Classifier(new GemIndex());
+  classifier.classify(k, cats, new Uint8Array(n >>> 9), 0);
+
+  it('colours an unmovable request\'s blocks as kernel unmovable, a reclaimable one\'s as reclaimable, a movable one\'s as owner-less', () => {
+    const held = (w: string): number => r.summary[`${w}.held_pages`]!;
+    expect(held('stacks')).toBe(4 * 30);
+    expect(held('buffers')).toBe(2 * 30);
+    expect(held('raw')).toBe(30);
+    expect(classifier.counts[KERNEL]).toBe(held('stacks'));
+    expect(classifier.counts[RECLAIMABLE]).toBe(held('buffers'));
+    expect(classifier.counts[UNOWNED]).toBe(held('raw'));
+  });
+
+  it('names the workload as the owner of every page of a block', () => {
+    const s = cats.indexOf(KERNEL);
+    expect(s).toBeGreaterThanOrEqual(0);
+    expect(k.mem.order[s]).toBe(2);
+    expect(describePage(k, k.pfn(s))).toBe('kernel stacks');
+    expect(Array.from(cats.subarray(s, s + 4))).toEqual([KERNEL, KERNEL, KERNEL, KERNEL]);
+    expect(describePage(k, k.pfn(cats.indexOf(RECLAIMABLE)))).toBe('kernel buffers');
   });
 });
 

@@ -5,7 +5,6 @@
  * Read-only: it never changes the model.
  */
 import type { Kernel } from '../../../src/mm/kernel.js';
-import { KmemCache } from '../../../src/mm/slab.js';
 import { PAGEBLOCK_ORDER } from '../../../src/mm/constants.js';
 import {
   PG_anon, PG_buddy, PG_head, PG_hole, PG_pcp, PG_reserved, PG_swapcache, PG_tail,
@@ -40,7 +39,8 @@ function ownerCategories(k: Kernel, gem: GemIndex, out: Uint8Array): Uint8Array 
         cat = SWAPCACHE;
         break;
       case 'kernel':
-        cat = o instanceof KmemCache && o.reclaimable ? RECLAIMABLE : KERNEL;
+        // A reclaimable slab cache (KmemCache) or kernel user (highalloc with __GFP_RECLAIMABLE).
+        cat = 'reclaimable' in o && o.reclaimable === true ? RECLAIMABLE : KERNEL;
         break;
       case 'shmem': {
         const g = o.id < gem.state.length ? gem.state[o.id]! : 0;
