@@ -18,7 +18,8 @@ import type { Kernel } from './kernel.js';
 import type { MemMap } from './memmap.js';
 import { showGfpFlags } from '../trace/gfp_names.js';
 import { folioIsolateLru } from './lru.js';
-import { MigrateReason, type MigrationTarget, folioMapping, migratePages, putbackMovablePages } from './migrate.js';
+import { COMPACTION_COST, CompactionStall } from './compaction_cost.js';
+import { MigrateReason, type MigrationTarget, folioMapping, migratePages, newMigrateStats, putbackMovablePages } from './migrate.js';
 import { ALLOC_CMA, ALLOC_WMARK_MASK } from './page_alloc.js';
 import { PG_buddy, PG_dirty, PG_head, PG_isolated, PG_lru, PG_movable, PG_unevictable, PG_writeback } from './page_flags.js';
 import { VmEvent, ZoneStat } from './vmstat.js';
@@ -74,6 +75,10 @@ export class CompactControl {
   nrFreepages = 0;
   totalMigrateScanned = 0;
   totalFreeScanned = 0;
+  /** Pages isolated by both scanners in this run (what COMPACTISOLATED counted). */
+  totalIsolated = 0;
+  /** ns spent in migrate_pages() during this run. */
+  migrateNs = 0;
   migratePfn = 0;
   freePfn = 0;
   migratetype = MigrateType.MOVABLE as number;
@@ -148,6 +153,10 @@ export class Compaction {
   proactiveness = 20;
   /** Called after every isolate + migrate step of compact_zone() (tests run invariant checks here). */
   onStep: (() => void) | null = null;
+  /** Stall time charged by compaction and migration (COMPACTION_COST); no task is delayed by it. */
+  readonly stall = new CompactionStall();
+  /** The duration of the last compact_zone() run, ns (set before mm_compaction_end is traced). */
+  lastRunNs = 0;
   private readonly contig = newContigPageInfo();
 
   constructor(private readonly k: Kernel) {}
@@ -461,6 +470,7 @@ export class Compaction {
     }
     if (k.eventTrace) k.traceEvent('mm_compaction_isolate_migratepages', `range=(0x${startPfn.toString(16)} ~ 0x${lowPfn.toString(16)}) nr_scanned=${nrScanned} nr_taken=${nrIsolated}`);
     cc.totalMigrateScanned += nrScanned;
+    cc.totalIsolated += nrIsolated;
     if (nrIsolated) k.alloc.events.add(VmEvent.COMPACT_ISOLATED, nrIsolated);
     cc.migratePfn = lowPfn;
   }
@@ -630,6 +640,7 @@ export class Compaction {
     if (blockpfn > endPfn) blockpfn = endPfn;
     if (k.eventTrace) k.traceEvent('mm_compaction_isolate_freepages', `range=(0x${startPfn.toString(16)} ~ 0x${blockpfn.toString(16)}) nr_scanned=${nrScanned} nr_taken=${total}`);
     cc.totalFreeScanned += nrScanned;
+    cc.totalIsolated += total;
     if (total) k.alloc.events.add(VmEvent.COMPACT_ISOLATED, total);
     this.freeBlockPfn = blockpfn;
     return total;
@@ -718,6 +729,7 @@ export class Compaction {
         const isolated = this.takeFreeBlock(cc, page, order);
         if (isolated) {
           nrScanned += isolated - 1;
+          cc.totalIsolated += isolated;
           k.alloc.events.add(VmEvent.COMPACT_ISOLATED, isolated);
         } else {
           order = cc.searchOrder + 1; // isolation failed: abort the search
@@ -849,6 +861,7 @@ export class Compaction {
     const endPfn = zone.endPfn;
     const sync = cc.mode !== MigrateMode.ASYNC ? 1 : 0;
     cc.totalMigrateScanned = cc.totalFreeScanned = cc.nrMigratepages = cc.nrFreepages = 0;
+    cc.totalIsolated = cc.migrateNs = 0;
     cc.migratetype = gfpMigratetype(cc.gfpMask, k.alloc.groupByMobilityDisabled);
     let ret = this.compactionSuitable(zone, cc.order, cc.allocFlags, cc.highestZoneidx);
     if (ret === CompactResult.SUCCESS || ret === CompactResult.SKIPPED) return ret;
@@ -886,8 +899,9 @@ export class Compaction {
       } else {
         updateCached = false;
         lastMigratedPfn = iterationStartPfn;
-        const stats = { nrSucceeded: 0, nrFailedPages: 0, nrThpSucceeded: 0, nrThpFailed: 0, nrThpSplit: 0 };
+        const stats = newMigrateStats();
         const err = migratePages(k, cc.migratepages, target, cc.mode, MigrateReason.COMPACTION, stats);
+        cc.migrateNs += stats.durationNs;
         if (k.eventTrace) k.traceEvent('mm_compaction_migratepages', `nr_migrated=${stats.nrSucceeded} nr_failed=${cc.nrMigratepages - stats.nrSucceeded}`);
         cc.nrMigratepages = 0;
         if (err) {
@@ -924,6 +938,7 @@ export class Compaction {
     const ev = k.alloc.events;
     ev.add(VmEvent.COMPACT_MIGRATE_SCANNED, cc.totalMigrateScanned);
     ev.add(VmEvent.COMPACT_FREE_SCANNED, cc.totalFreeScanned);
+    this.chargeRun(cc);
     if (k.eventTrace) {
       k.traceEvent(
         'mm_compaction_end',
@@ -931,6 +946,18 @@ export class Compaction {
       );
     }
     return ret;
+  }
+
+  /**
+   * The run's duration: scanning and isolation (charged here to the current task) plus its
+   * migrate_pages() calls (charged by migratePages()).
+   */
+  private chargeRun(cc: CompactControl): void {
+    const c = COMPACTION_COST;
+    const own = cc.totalMigrateScanned * c.migrateScanNsPerPfn + cc.totalFreeScanned * c.freeScanNsPerPfn + cc.totalIsolated * c.isolateNsPerPage;
+    this.stall.charge(this.k.current, own);
+    this.lastRunNs = own + cc.migrateNs;
+    this.stall.compactionNs += this.lastRunNs;
   }
 
   /**

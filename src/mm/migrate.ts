@@ -3,12 +3,14 @@
  * makes a pinned page fail with -EAGAIN, the page-cache entry swap, and the flag copy. The
  * migrate_pages() loop and isolation build on these.
  */
+import { COMPACTION_COST } from './compaction_cost.js';
 import type { Kernel } from './kernel.js';
+import { folioWaitWriteback } from './page_io.js';
 import { type AddressSpace, EAGAIN, EBUSY, ENOMEM, MigrateMode } from './filemap.js';
 import { folioPutbackLru, lruAdd } from './lru.js';
 import {
-  PG_active, PG_anon, PG_dirty, PG_isolated, PG_mlocked, PG_movable, PG_referenced, PG_swapbacked, PG_swapcache,
-  PG_unevictable, PG_writeback, PG_young,
+  PG_active, PG_anon, PG_dirty, PG_isolated, PG_movable, PG_referenced, PG_swapbacked, PG_swapcache, PG_unevictable,
+  PG_writeback, PG_young,
 } from './page_flags.js';
 import { NodeStat, VmEvent } from './vmstat.js';
 
@@ -53,14 +55,21 @@ export function folioMigrateMapping(k: Kernel, mapping: AddressSpace | null, dst
   return MIGRATEPAGE_SUCCESS;
 }
 
-/** folio_migrate_flags(): the LRU and state flags the new folio inherits. */
+/**
+ * folio_migrate_flags(): the state flags the new folio inherits. PG_dirty is copied if
+ * folio_migrate_mapping() has not moved it (anon pages); PG_mlocked is not copied (the old
+ * folio was munlocked when unmapped and remove_migration_ptes() mlocks the new one).
+ */
 export function folioMigrateFlags(k: Kernel, dst: number, src: number): void {
   const mem = k.mem;
   const s = k.slot(src);
   const d = k.slot(dst);
-  const moved = PG_referenced | PG_active | PG_unevictable | PG_young | PG_mlocked;
-  mem.flags[d]! |= mem.flags[s]! & moved;
-  mem.flags[s]! &= ~(PG_active | PG_unevictable | PG_mlocked | PG_swapcache);
+  const f = mem.flags[s]!;
+  let moved = f & (PG_referenced | PG_young | PG_dirty);
+  if ((f & PG_active) !== 0) moved |= PG_active;
+  else moved |= f & PG_unevictable;
+  mem.flags[d]! |= moved;
+  mem.flags[s]! &= ~((moved & (PG_active | PG_unevictable)) | PG_swapcache);
 }
 
 /**
@@ -90,7 +99,8 @@ export const MIGRATE_REASON_NAMES = [
   'compaction', 'memory_failure', 'memory_hotplug', 'syscall_or_cpuset', 'mempolicy_mbind', 'numa_misplaced',
   'contig_range', 'longterm_pin', 'demotion',
 ] as const;
-export const MIGRATE_MODE_NAMES = ['MIGRATE_ASYNC', 'MIGRATE_SYNC_LIGHT', 'MIGRATE_SYNC', '3'] as const;
+/** __print_symbolic(mode, MIGRATE_MODE): MIGRATE_SYNC_NO_COPY is not in the table, so its value prints in hex. */
+export const MIGRATE_MODE_NAMES = ['MIGRATE_ASYNC', 'MIGRATE_SYNC_LIGHT', 'MIGRATE_SYNC', '0x3'] as const;
 
 /** NR_MAX_MIGRATE_PAGES_RETRY: passes over the list before -EAGAIN failures are final. */
 export const NR_MAX_MIGRATE_PAGES_RETRY = 10;
@@ -109,6 +119,12 @@ export interface MigrateStats {
   nrThpSucceeded: number;
   nrThpFailed: number;
   nrThpSplit: number;
+  /** The call's cost in ns (COMPACTION_COST): attempts, copies, unmaps and writeback waits. */
+  durationNs: number;
+}
+
+export function newMigrateStats(): MigrateStats {
+  return { nrSucceeded: 0, nrFailedPages: 0, nrThpSucceeded: 0, nrThpFailed: 0, nrThpSplit: 0, durationNs: 0 };
 }
 
 const MIGRATEPAGE_UNMAP = 1;
@@ -173,8 +189,9 @@ export function migratePages(
   target: MigrationTarget,
   mode: MigrateMode,
   reason: MigrateReason,
-  stats: MigrateStats = { nrSucceeded: 0, nrFailedPages: 0, nrThpSucceeded: 0, nrThpFailed: 0, nrThpSplit: 0 },
+  stats: MigrateStats = newMigrateStats(),
 ): number {
+  if (k.eventTrace) k.traceEvent('mm_migrate_pages_start', `mode=${MIGRATE_MODE_NAMES[mode]} reason=${MIGRATE_REASON_NAMES[reason]}`);
   const failedForGood: number[] = [];
   let retry = 1;
   let nrFailed = 0;
@@ -189,7 +206,7 @@ export function migratePages(
       const src = list[i]!;
       const nr = k.nrPages(src);
       const isThp = nr > 1;
-      const r = migrateOneFolio(k, src, target, pass > 2, mode);
+      const r = migrateOneFolio(k, src, target, pass > 2, mode, stats);
       switch (r) {
         case MIGRATEPAGE_SUCCESS:
           stats.nrSucceeded += nr;
@@ -231,6 +248,10 @@ export function migratePages(
   ev.add(VmEvent.THP_MIGRATION_SUCCESS, stats.nrThpSucceeded);
   ev.add(VmEvent.THP_MIGRATION_FAIL, stats.nrThpFailed);
   ev.add(VmEvent.THP_MIGRATION_SPLIT, stats.nrThpSplit);
+  // Its cost is the current task's stall (the model does not delay the task).
+  const stall = k.compaction.stall;
+  stall.migrationNs += stats.durationNs;
+  stall.charge(k.current, stats.durationNs);
   if (k.eventTrace) {
     k.traceEvent(
       'mm_migrate_pages',
@@ -241,21 +262,23 @@ export function migratePages(
   return from.length === 0 ? 0 : rc;
 }
 
-/** migrate_folio_unmap() + migrate_folio_move() for one folio. */
-function migrateOneFolio(k: Kernel, src: number, target: MigrationTarget, force: boolean, mode: MigrateMode): number {
+/** migrate_folio_unmap() + migrate_folio_move() for one folio; its cost is added to stats. */
+function migrateOneFolio(k: Kernel, src: number, target: MigrationTarget, force: boolean, mode: MigrateMode, stats: MigrateStats): number {
   const mem = k.mem;
   const s = k.slot(src);
+  stats.durationNs += COMPACTION_COST.migrateAttemptNs;
   if (mem.refcount[s] === 1) {
     // Freed under us: only the isolation reference is left.
     mem.flags[s]! &= ~(PG_active | PG_unevictable);
     migrateFolioDone(k, src);
     return MIGRATEPAGE_SUCCESS;
   }
-  if (k.nrPages(src) > 1 && !THP_MIGRATION_SUPPORTED) return ENOSYS_RC;
+  const nr = k.nrPages(src);
+  if (nr > 1 && !THP_MIGRATION_SUPPORTED) return ENOSYS_RC;
   const dst = target.getNewPage(src);
   if (dst < 0) return ENOMEM_RC;
   const owner = k.owners.get(mem.mapping[s]!);
-  let rc = migrateFolioUnmap(k, src, mode, force);
+  let rc = migrateFolioUnmap(k, src, mode, force, stats);
   if (rc >= MIGRATEPAGE_UNMAP) {
     const wasMapped = rc === MIGRATEPAGE_UNMAP + 1;
     const movable = (mem.flags[s]! & PG_movable) !== 0;
@@ -263,6 +286,7 @@ function migrateOneFolio(k: Kernel, src: number, target: MigrationTarget, force:
     if (rc === MIGRATEPAGE_SUCCESS && !movable) lruAdd(k, dst);
     if (wasMapped) owner?.removeMigrationPtes?.(src, rc === MIGRATEPAGE_SUCCESS ? dst : src);
     if (rc === MIGRATEPAGE_SUCCESS) {
+      stats.durationNs += nr * COMPACTION_COST.copyNsPerPage;
       k.putPage(dst); // the allocation's reference; the mapping and page tables hold theirs
       migrateFolioDone(k, src);
       return rc;
@@ -277,20 +301,22 @@ const THP_MIGRATION_SUPPORTED = true;
 
 /**
  * __migrate_folio_unmap(): the writeback rule by mode, then try_to_migrate() for a mapped
- * folio. Returns MIGRATEPAGE_UNMAP (+1 if the folio was mapped) or -errno.
- * Simplification: a folio under writeback is never waited for (folio_wait_writeback()); in
- * the sync modes it stays -EAGAIN until its I/O ends by itself.
+ * folio. Returns MIGRATEPAGE_UNMAP (+1 if the folio was mapped) or -errno. A folio under
+ * writeback is waited for only in the full sync modes once the retries are forced (pass > 2);
+ * the wait completes the I/O at once and its remaining latency is charged to the call.
  */
-function migrateFolioUnmap(k: Kernel, src: number, mode: MigrateMode, _force: boolean): number {
+function migrateFolioUnmap(k: Kernel, src: number, mode: MigrateMode, force: boolean, stats: MigrateStats): number {
   const s = k.slot(src);
   const flags = k.mem.flags[s]!;
   if ((flags & PG_writeback) !== 0) {
     if (mode !== MigrateMode.SYNC && mode !== MigrateMode.SYNC_NO_COPY) return -EBUSY;
-    return -EAGAIN;
+    if (!force) return -EAGAIN;
+    stats.durationNs += folioWaitWriteback(k, src);
   }
   if ((flags & PG_movable) !== 0) return MIGRATEPAGE_UNMAP;
   if (k.mem.mapcount[s]! > 0) {
     const owner = k.owners.get(k.mem.mapping[s]!);
+    stats.durationNs += k.nrPages(src) * COMPACTION_COST.unmapNsPerPage;
     owner?.tryToMigrate?.(src);
     if (k.mem.mapcount[s]! > 0) {
       owner?.removeMigrationPtes?.(src, src);

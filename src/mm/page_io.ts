@@ -18,17 +18,18 @@ import { VmEvent } from './vmstat.js';
 /** pgpgin/pgpgout units per page (KiB). */
 export const KB_PER_PAGE = PAGE_SIZE / 1024;
 
-/** Writes in flight per kernel: pfn -> the token of its pending completion event. */
+/** Writes in flight per kernel: pfn -> the token of its pending completion event, and its due time. */
 interface InflightIo {
   seq: number;
   readonly byPfn: Map<number, number>;
+  readonly dueNs: Map<number, number>;
 }
 const inflight = new WeakMap<Kernel, InflightIo>();
 
 function inflightOf(k: Kernel): InflightIo {
   let io = inflight.get(k);
   if (!io) {
-    io = { seq: 0, byPfn: new Map() };
+    io = { seq: 0, byPfn: new Map(), dueNs: new Map() };
     inflight.set(k, io);
   }
   return io;
@@ -67,22 +68,28 @@ export function submitWrite(k: Kernel, pfn: number, latencyNs: number): void {
   k.vmscan.waitForWriteback ??= () => waitForAllWriteback(k);
   const token = ++io.seq;
   io.byPfn.set(pfn, token);
+  io.dueNs.set(pfn, k.clock.now + latencyNs);
   k.clock.scheduleAfter(latencyNs, () => {
     if (io.byPfn.get(pfn) !== token) return; // completed early by folio_wait_writeback()
     io.byPfn.delete(pfn);
+    io.dueNs.delete(pfn);
     endWriteback(k, pfn);
   });
 }
 
 /**
  * folio_wait_writeback(). Simplification: the wait takes no virtual time; the write in flight
- * completes at once (its scheduled completion becomes a no-op).
+ * completes at once (its scheduled completion becomes a no-op). Returns the ns the wait would
+ * have taken (what was left of the write's latency), for callers that charge it as a stall.
  */
-export function folioWaitWriteback(k: Kernel, pfn: number): void {
-  if ((k.mem.flags[k.slot(pfn)]! & PG_writeback) === 0) return;
+export function folioWaitWriteback(k: Kernel, pfn: number): number {
+  if ((k.mem.flags[k.slot(pfn)]! & PG_writeback) === 0) return 0;
   const io = inflightOf(k);
+  const due = io.dueNs.get(pfn);
   io.byPfn.delete(pfn);
+  io.dueNs.delete(pfn);
   endWriteback(k, pfn);
+  return due === undefined ? 0 : Math.max(0, due - k.clock.now);
 }
 
 /**

@@ -3,10 +3,10 @@ import { loadMachineSpec } from '../../src/machine/spec.js';
 import { Compaction } from '../../src/mm/compaction.js';
 import { MAX_ORDER, PAGEBLOCK_ORDER } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
-import { AddressSpace, filemapAddFolio, filemapGetFolio, filemapRemoveFolio } from '../../src/mm/filemap.js';
+import { AddressSpace, type AddressSpaceOperations, filemapAddFolio, filemapGetFolio, filemapRemoveFolio } from '../../src/mm/filemap.js';
 import { GFP_HIGHUSER_MOVABLE } from '../../src/mm/gfp.js';
 import { Kernel } from '../../src/mm/kernel.js';
-import { migrateFolio } from '../../src/mm/migrate.js';
+import { MIGRATEPAGE_SUCCESS, NR_MAX_MIGRATE_PAGES_RETRY, migrateFolio } from '../../src/mm/migrate.js';
 import { VmEvent } from '../../src/mm/vmstat.js';
 
 function machine(pcp: boolean): Kernel {
@@ -14,8 +14,8 @@ function machine(pcp: boolean): Kernel {
 }
 
 /** Fill with page cache, then free 3/4 of every 2 MiB (Nitin Gupta's frag recipe). */
-function fragment(k: Kernel, pin: (index: number) => boolean): AddressSpace {
-  const file = k.owners.register(new AddressSpace('file', 'fill', GFP_HIGHUSER_MOVABLE, { migrateFolio }));
+function fragment(k: Kernel, pin: (index: number) => boolean, aops: AddressSpaceOperations = { migrateFolio }): AddressSpace {
+  const file = k.owners.register(new AddressSpace('file', 'fill', GFP_HIGHUSER_MOVABLE, aops));
   const zone = k.nodes[0]!.zones[2]!;
   let index = 0;
   while (zone.freePages > zone.wmarkPages(1) + 64) {
@@ -54,11 +54,34 @@ describe('compact_memory', () => {
 
   it('cannot move pinned page cache: -EAGAIN for ten passes, counted in pgmigrate_fail', () => {
     const k = machine(false);
-    fragment(k, (i) => i % 2 === 0);
+    // Count the ->migrate_folio() attempts per source page; a pinned page fails each with -EAGAIN.
+    const attempts = new Map<number, number>();
+    const failed = new Set<number>();
+    fragment(k, (i) => i % 2 === 0, {
+      migrateFolio: (kk, mapping, dst, src, mode) => {
+        attempts.set(src, (attempts.get(src) ?? 0) + 1);
+        const rc = migrateFolio(kk, mapping, dst, src, mode);
+        if (rc !== MIGRATEPAGE_SUCCESS) failed.add(src);
+        return rc;
+      },
+    });
     new Compaction(k).compactMemory();
     checkInvariants(k.alloc);
     expect(hugeFreeFraction(k)).toBeLessThan(0.05);
-    expect(k.alloc.events.get(VmEvent.PGMIGRATE_FAIL)).toBeGreaterThan(0);
+    expect(failed.size).toBeGreaterThan(0);
+    // Every pinned page was tried once per pass, NR_MAX_MIGRATE_PAGES_RETRY (10) passes, then failed
+    // for good; only the last batch (one pageblock, isolated whole on its rescan) may stop sooner,
+    // when the free scanner runs out (-ENOMEM ends the call) as the scanners meet.
+    expect(NR_MAX_MIGRATE_PAGES_RETRY).toBe(10);
+    const short = [...failed].filter((pfn) => attempts.get(pfn)! < 10);
+    for (const pfn of failed) expect(attempts.get(pfn)).toBeLessThanOrEqual(10);
+    expect(failed.size - short.length).toBeGreaterThan(short.length);
+    expect(new Set(short.map((pfn) => pfn >> PAGEBLOCK_ORDER)).size).toBeLessThanOrEqual(1);
+    // pgmigrate_fail: each page that failed its ten passes once; of the last batch only what the
+    // -ENOMEM pass had reached (the kernel's nr_failed_pages += nr_pages + nr_retry_pages).
+    const fail = k.alloc.events.get(VmEvent.PGMIGRATE_FAIL);
+    expect(fail).toBeGreaterThanOrEqual(failed.size - short.length);
+    expect(fail).toBeLessThanOrEqual(failed.size + 1);
   });
 });
 
@@ -72,7 +95,11 @@ describe('compaction tracepoints', () => {
     k.compaction.compactMemory();
     const events = parseFtrace(w.text(1));
     const names = new Set(events.map((e) => e.event));
-    expect(names).toEqual(new Set(['mm_compaction_begin', 'mm_compaction_isolate_migratepages', 'mm_compaction_isolate_freepages', 'mm_migrate_pages', 'mm_compaction_migratepages', 'mm_compaction_finished', 'mm_compaction_end', 'mm_compaction_suitable']));
+    expect(names).toEqual(new Set(['mm_compaction_begin', 'mm_compaction_isolate_migratepages', 'mm_compaction_isolate_freepages', 'mm_migrate_pages_start', 'mm_migrate_pages', 'mm_compaction_migratepages', 'mm_compaction_finished', 'mm_compaction_end', 'mm_compaction_suitable']));
+    // migrate_pages() opens with mm_migrate_pages_start, once per call.
+    const starts = events.filter((e) => e.event === 'mm_migrate_pages_start');
+    expect(starts.length).toBe(events.filter((e) => e.event === 'mm_migrate_pages').length);
+    expect(starts[0]!.body).toBe('mode=MIGRATE_SYNC reason=compaction');
     const begin = events.find((e) => e.event === 'mm_compaction_begin')!;
     expect(begin.body).toBe('zone_start=0x100000 migrate_pfn=0x100000 free_pfn=0x10fe00 zone_end=0x110000, mode=sync');
     const end = events.filter((e) => e.event === 'mm_compaction_end').at(-1)!;
