@@ -838,6 +838,7 @@ export class Compaction {
       return cc.wholeZone ? CompactResult.COMPLETE : CompactResult.PARTIAL_SKIPPED;
     }
     if (cc.proactive) {
+      if (this.k.kcompactd.kswapdRunning(zone.nid)) return CompactResult.PARTIAL_SKIPPED; // kswapd_is_running(): back off
       const score = this.fragmentationScoreZone(zone);
       return score > this.fragmentationScoreWmark(true) ? CompactResult.CONTINUE : CompactResult.SUCCESS;
     }

@@ -24,6 +24,8 @@ class NodeDaemon {
   timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
   /** Bumped whenever the wait is re-armed, so a superseded timeout does nothing. */
   timerEpoch = 0;
+  /** pgdat->proactive_compact_trigger: a compaction_proactiveness write asked for a proactive pass. */
+  proactiveTrigger = false;
 
   constructor(readonly nid: number, nrZones: number) {
     this.highestZoneidx = nrZones - 1;
@@ -67,14 +69,55 @@ export class Kcompactd {
       this.armTimer(d);
       return;
     }
+    this.proactiveBranch(d);
+  }
+
+  /** kcompactd()'s proactive branch, run as the kcompactd thread; then the wait starts over. */
+  private proactiveBranch(d: NodeDaemon): void {
+    const k = this.k;
+    d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
     if (this.shouldProactiveCompactNode(d.nid)) {
-      const prev = this.compaction.fragmentationScoreNode(d.nid);
-      this.compaction.proactiveCompactNode(d.nid);
-      const score = this.compaction.fragmentationScoreNode(d.nid);
-      if (score >= prev) d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
+      this.asKcompactd(d, () => {
+        const prev = this.compaction.fragmentationScoreNode(d.nid);
+        this.compaction.proactiveCompactNode(d.nid);
+        const score = this.compaction.fragmentationScoreNode(d.nid);
+        if (score >= prev) d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
+      });
     }
-    if (this.k.eventTrace) this.k.traceEvent('mm_compaction_kcompactd_sleep', `nid=${d.nid}`);
+    d.proactiveTrigger = false;
+    if (k.eventTrace) this.asKcompactd(d, () => k.traceEvent('mm_compaction_kcompactd_sleep', `nid=${d.nid}`));
     this.armTimer(d);
+  }
+
+  /**
+   * compaction_proactiveness_sysctl_handler(): a write of a non-zero value wakes every node's
+   * kcompactd for a proactive pass now (proactive_compact_trigger), instead of at its timeout.
+   */
+  writeProactiveness(value: number): void {
+    this.compaction.proactiveness = value;
+    if (!value) return;
+    for (const d of this.daemons) {
+      if (d.proactiveTrigger) continue;
+      d.proactiveTrigger = true;
+      if (!this.started || !d.sleeping || d.wakePending) continue; // a running kcompactd sees the flag at its next wait
+      d.wakePending = true;
+      this.k.clock.scheduleAfter(0, () => {
+        d.wakePending = false;
+        this.proactiveBranch(d);
+      });
+    }
+  }
+
+  /** Run `fn` with kcompactd as the current task, so what it costs is charged to kcompactd. */
+  private asKcompactd(d: NodeDaemon, fn: () => void): void {
+    const k = this.k;
+    const prev = k.current;
+    k.setCurrent({ comm: `kcompactd${d.nid}`, pid: 80 + d.nid, oomScoreAdj: 0 });
+    try {
+      fn();
+    } finally {
+      k.setCurrent(prev);
+    }
   }
 
   /** should_proactive_compact_node() */
@@ -106,6 +149,7 @@ export class Kcompactd {
     d.wakePending = true;
     this.k.clock.scheduleAfter(0, () => {
       d.wakePending = false;
+      if (d.proactiveTrigger) return this.proactiveBranch(d); // kcompactd(): the trigger wins over the work
       this.doWork(d);
       if (this.started) this.armTimer(d); // the wait starts over with the default timeout
     });
@@ -113,14 +157,7 @@ export class Kcompactd {
 
   /** kcompactd_do_work(), as the kcompactd thread; afterwards the timeout is the default again. */
   private doWork(d: NodeDaemon): void {
-    const k = this.k;
-    const prev = k.current;
-    k.setCurrent({ comm: `kcompactd${d.nid}`, pid: 80 + d.nid, oomScoreAdj: 0 });
-    try {
-      this.doWorkAsThread(d);
-    } finally {
-      k.setCurrent(prev);
-    }
+    this.asKcompactd(d, () => this.doWorkAsThread(d));
     d.timeoutMs = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
   }
 
@@ -132,12 +169,13 @@ export class Kcompactd {
     if (k.eventTrace) this.traceWake('mm_compaction_kcompactd_wake', d.nid, order, highest);
     k.alloc.events.add(VmEvent.COMPACT_DAEMON_WAKE, 1);
     const node = k.nodes[d.nid]!;
+    // One compact_control for all zones: the fast searches' state carries over, as in the kernel.
+    const cc = new CompactControl(order, GFP_KERNEL, MigrateMode.SYNC_LIGHT, { highestZoneidx: highest });
     for (let zoneid = 0; zoneid <= highest; zoneid++) {
       const zone = node.zones[zoneid]!;
       if (!zone.populated) continue;
       if (this.compaction.compactionDeferred(zone, order)) continue;
       if (this.compaction.compactionSuitable(zone, order, 0, zoneid) !== CompactResult.CONTINUE) continue;
-      const cc = new CompactControl(order, GFP_KERNEL, MigrateMode.SYNC_LIGHT, { highestZoneidx: highest });
       const status = this.compaction.compactZone(cc, zone);
       if (status === CompactResult.SUCCESS) {
         this.compaction.compactionDeferReset(zone, order, false);

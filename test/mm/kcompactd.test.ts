@@ -160,6 +160,33 @@ describe('proactive compaction (kcompactd() timeout branch, proactive_compact_no
     expect(ev(k)).toEqual(settled);
   });
 
+  it('charges what proactive compaction costs to kcompactd0, not to the task that was current', () => {
+    const k = machine();
+    fragment(k);
+    k.setCurrent({ comm: 'bystander', pid: 500, oomScoreAdj: 0 });
+    k.clock.runUntil(INTERVAL_MS * MS);
+    expect(ev(k).migrated).toBeGreaterThan(0);
+    const stall = k.compaction.stall;
+    expect(stall.byTask.get(500)).toBeUndefined();
+    expect(stall.byTask.get(80)!.comm).toBe('kcompactd0');
+    expect(stall.byTask.get(80)!.ns).toBe(stall.compactionNs);
+    expect(k.current.pid).toBe(500); // restored afterwards
+  });
+
+  it('a compaction_proactiveness write wakes kcompactd for a proactive pass at once (proactive_compact_trigger)', () => {
+    const k = machine();
+    k.kcompactd.writeProactiveness(0);
+    k.clock.runUntil(INTERVAL_MS * MS); // the pending timeout finds proactiveness 0: kcompactd sleeps for good
+    fragment(k);
+    const t = 10_000 * MS;
+    k.clock.runUntil(t);
+    expect(ev(k).migrateScanned).toBe(0);
+    k.kcompactd.writeProactiveness(20);
+    k.clock.runUntil(t); // the wakeup is due now, not 500 ms later
+    expect(ev(k).migrateScanned).toBeGreaterThan(0);
+    expect(ev(k).daemonWake).toBe(0); // the proactive branch, not kcompactd_do_work()
+  });
+
   it('does nothing with vm.compaction_proactiveness = 0', () => {
     const k = machine();
     fragment(k);
@@ -195,9 +222,7 @@ describe('proactive compaction (kcompactd() timeout branch, proactive_compact_no
 
   // kcompactd() (compaction.c:2944-2958): a wakeup that runs kcompactd_do_work() resets
   // `timeout = default_timeout` ("The defer timeout from proactive compaction is lost here"),
-  // so the next proactive check is 500 ms after the wakeup, not at the end of the back-off.
-  // The model's proactive timer (Kcompactd.armTimer/timerExpired) is independent of doWork()
-  // and keeps the 32 s back-off.
+  // so the next proactive check is 500 ms after the wakeup, not at the end of the 32 s back-off.
   it('a kcompactd_do_work() wakeup resets the back-off to 500 ms (kcompactd(): timeout = default_timeout)', () => {
     const k = machine();
     fragment(k, true);
