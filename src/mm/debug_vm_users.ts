@@ -7,7 +7,10 @@
  *    no other page has PG_lru; the list sizes equal NR_ZONE_* and NR_* LRU counters;
  *  - every page-cache page sits at its index in its mapping, and every mapping entry is such a
  *    page (or, for shmem, a swap entry); nrpages and info->swapped add up;
- *  - a cached or mapped folio has refcount >= cache references + mapcount;
+ *  - a folio on an LRU list is referenced; a folio's refcount is at least what the model knows
+ *    of (cache references, mapcount, an isolation, private data, memory_failure()'s), and
+ *    exactly that for a mapped anonymous folio, which nothing else can hold (no GUP pins of
+ *    anonymous memory, no fork; drivers and pins hold page-cache pages only);
  *  - every present PTE maps an anonymous page of that mm at that vpn, and every mapped
  *    anonymous page is in its mm's page table; rss and swapents add up;
  *  - every used swap slot is referenced exactly as its count says: by PTEs, by one shmem slot
@@ -23,8 +26,8 @@ import type { Kernel } from './kernel.js';
 import { LruList, NR_LRU_LISTS, folioLruList, isFileLru } from './lru.js';
 import { MmStruct } from './memory.js';
 import {
-  PG_anon, PG_buddy, PG_dirty, PG_head, PG_hole, PG_isolated, PG_lru, PG_mlocked, PG_movable, PG_pcp, PG_reserved,
-  PG_swapcache, PG_tail, PG_writeback,
+  PG_anon, PG_buddy, PG_dirty, PG_head, PG_hole, PG_hwpoison, PG_isolated, PG_lru, PG_mlocked, PG_movable, PG_pcp,
+  PG_private, PG_reserved, PG_swapcache, PG_tail, PG_writeback,
 } from './page_flags.js';
 import { PTE_ZERO, pteIsSwap, pteSwapEntry } from './pte.js';
 import { ShmemInode } from './shmem.js';
@@ -98,7 +101,10 @@ export function checkUserInvariants(k: Kernel): void {
     if ((f & (PG_hole | PG_reserved | PG_buddy | PG_pcp | PG_tail)) !== 0) continue;
     if ((f & PG_lru) !== 0 && !onList[s]) fail(`pfn ${pfnOf(s)} has PG_lru but is on no LRU list`);
     const ref = mem.refcount[s]!;
-    if (ref === 0) continue;
+    if (ref === 0) {
+      if ((f & PG_lru) !== 0) fail(`pfn ${pfnOf(s)} is on an LRU list with refcount 0`);
+      continue;
+    }
     const pfn = k.pfn(s);
     const nr = (f & PG_head) !== 0 ? 1 << mem.order[s]! : 1;
     const zid = mem.zoneId(s);
@@ -141,7 +147,12 @@ export function checkUserInvariants(k: Kernel): void {
     } else if (mapcount !== 0) {
       fail(`pfn ${hex(pfn)} has mapcount ${mapcount} but is not a mapped anonymous page`);
     }
-    if (ref < cacheRefs + mapcount) fail(`pfn ${hex(pfn)} has refcount ${ref} < ${cacheRefs} cache + ${mapcount} mapping references`);
+    // Isolation (reclaim, migration, compaction), private data and memory_failure() each hold one.
+    const known = cacheRefs + mapcount + ((f & PG_isolated) !== 0 ? 1 : 0) + ((f & PG_private) !== 0 ? 1 : 0) + ((f & PG_hwpoison) !== 0 ? 1 : 0);
+    if (ref < known) fail(`pfn ${hex(pfn)} has refcount ${ref} < ${known} known references (${cacheRefs} cache, ${mapcount} mapping)`);
+    if ((f & PG_anon) !== 0 && mapcount > 0 && ref !== known) {
+      fail(`mapped anon pfn ${hex(pfn)} has refcount ${ref} but ${known} references (${cacheRefs} cache, ${mapcount} mapping)`);
+    }
     if ((f & PG_mlocked) !== 0) zoneT[ZoneStat.NR_MLOCK]! += nr;
     if ((f & PG_writeback) !== 0) {
       nodeT[NodeStat.NR_WRITEBACK]! += nr;

@@ -11,7 +11,7 @@ import type { Kernel } from './kernel.js';
 import { lruAdd } from './lru.js';
 import type { MmStruct, Vma } from './memory.js';
 import { mlockFolio, mlockNewPage } from './mlock.js';
-import { EFAULT, EINVAL, ENOMEM, MmError } from './mm_error.js';
+import { EFAULT, EINVAL, ENOMEM, MmError, OomKilledError } from './mm_error.js';
 import { PG_anon, PG_dirty, PG_mlocked, PG_swapbacked, PG_swapcache, PG_young } from './page_flags.js';
 import { PTE_ZERO, TASK_SIZE_PAGES, pteIsSwap, pteSwapEntry } from './pte.js';
 import { readSwapCacheAsync } from './swap_state.js';
@@ -32,8 +32,9 @@ export function checkRange(start: number, pages: number, what: string): void {
   if (start + pages > TASK_SIZE_PAGES) throw new MmError(-EINVAL, `${what}: [0x${start.toString(16)}, +${pages}) is past TASK_SIZE`);
 }
 
-/** -EINVAL for an mm whose process has exited. */
+/** OomKilledError for an mm whose process the OOM killer took; -EINVAL if it exited by itself. */
 export function checkAlive(mm: MmStruct, what: string): void {
+  if (mm.oomKilled) throw new OomKilledError(mm.pid, mm.comm, what);
   if (mm.exited) throw new MmError(-EINVAL, `${what}: ${mm.comm}[${mm.pid}] has exited`);
 }
 
@@ -191,7 +192,8 @@ function handleMmFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: bo
  * Access `count` pages from vpn, reading or writing (what the CPU does; handle_mm_fault() on
  * each access that faults). A present page only gets its accessed bit (PG_young) and, for a
  * write, its dirty bit. Throws MmError: -EFAULT if the range is not wholly mapped (nothing is
- * touched then), -ENOMEM when a fault cannot get memory (pages touched so far stay).
+ * touched then), -ENOMEM when a fault cannot get memory (pages touched so far stay), and
+ * OomKilledError when a fault's allocation OOM-killed this very process (touching stops there).
  */
 export function touch(k: Kernel, mm: MmStruct, vpn: number, count: number, write: boolean): FaultStats {
   checkAlive(mm, 'touch');
@@ -217,6 +219,9 @@ export function touch(k: Kernel, mm: MmStruct, vpn: number, count: number, write
         }
         if (v === PTE_ZERO && !write) continue;
         handleMmFault(k, mm, vma, at, write, st);
+        // Chosen by the OOM killer while faulting: the SIGKILL ends the task on its way back
+        // to user space, so the rest of the access never happens.
+        if (k.oom.victims.has(mm) || mm.exited) throw new OomKilledError(mm.pid, mm.comm, 'touch');
       }
     }
   } finally {

@@ -12,13 +12,14 @@
  */
 import {
   AddressSpace, type AddressSpaceOperations, accountFolioCleaned, filemapAddFolio, filemapDirtyFolio, filemapGetFolio,
-  filemapRemoveFolio, folioClearDirtyForIo, folioMarkDirty, type WritebackControl,
+  filemapReleaseFolio, filemapRemoveFolio, folioClearDirtyForIo, folioInvalidate, folioMarkDirty, folioNeedsRelease,
+  type WritebackControl,
 } from './filemap.js';
 import { GFP_HIGHUSER_MOVABLE, __GFP_COMP } from './gfp.js';
 import type { Kernel } from './kernel.js';
 import { folioMarkAccessed } from './lru.js';
 import { migrateFolio } from './migrate.js';
-import { EFBIG, EINVAL, ENOMEM, MmError } from './mm_error.js';
+import { EFBIG, EINVAL, EIO, ENOMEM, MmError } from './mm_error.js';
 import { PG_dirty, PG_writeback } from './page_flags.js';
 import { countPageRead, folioWaitWriteback, submitWrite } from './page_io.js';
 
@@ -64,11 +65,36 @@ export function fileWritepage(k: Kernel, pfn: number, _wbc: WritebackControl): n
   return 0;
 }
 
-/** The generic file aops: writepage, filemap_dirty_folio, and the plain folio migration. */
+/**
+ * truncate_inode_folio(): cancel the folio's dirty state (after invalidating any private data)
+ * and take it out of the cache. -EIO if it is no longer in this mapping.
+ */
+function truncateInodeFolio(k: Kernel, mapping: AddressSpace, pfn: number): number {
+  const s = k.slot(pfn);
+  if (k.mem.mapping[s] !== mapping.id) return -EIO;
+  folioInvalidate(k, pfn); // truncate_cleanup_folio()
+  if ((k.mem.flags[s]! & PG_dirty) !== 0) {
+    k.mem.flags[s]! &= ~PG_dirty; // folio_cancel_dirty()
+    accountFolioCleaned(k, pfn);
+  }
+  filemapRemoveFolio(k, mapping, pfn);
+  return 0;
+}
+
+/** generic_error_remove_page(): memory failure punches the page out of a regular file. */
+export function genericErrorRemovePage(k: Kernel, mapping: AddressSpace, pfn: number): number {
+  return truncateInodeFolio(k, mapping, pfn);
+}
+
+/**
+ * The generic file aops: writepage, filemap_dirty_folio, the plain folio migration, and
+ * generic_error_remove_page as ext4 and most block filesystems have it.
+ */
 export const fileAops: AddressSpaceOperations = {
   writepage: fileWritepage,
   dirtyFolio: filemapDirtyFolio,
   migrateFolio: migrateFolio,
+  errorRemoveFolio: genericErrorRemovePage,
 };
 
 /** A new regular file, registered as an owner. */
@@ -153,8 +179,8 @@ export function fileWrite(k: Kernel, file: File, index: number, count: number): 
 /**
  * truncate(2) to `fromIndex` pages (truncate_inode_pages_range()): every cached page at or
  * past it waits for its writeback (folio_wait_writeback(), instantaneous in the model), has
- * its dirty state cancelled (folio_cancel_dirty()) and leaves the cache. Returns the pages
- * dropped.
+ * its private data invalidated and its dirty state cancelled, and leaves the cache. Returns
+ * the pages dropped.
  */
 export function fileTruncate(k: Kernel, file: File, fromIndex: number): number {
   checkPages(fromIndex, 0, `truncate ${file.name}`);
@@ -164,35 +190,39 @@ export function fileTruncate(k: Kernel, file: File, fromIndex: number): number {
   for (const index of indices) {
     const pfn = file.iPages.get(index)!;
     folioWaitWriteback(k, pfn);
-    const s = k.slot(pfn);
-    if ((k.mem.flags[s]! & PG_dirty) !== 0) {
-      k.mem.flags[s]! &= ~PG_dirty;
-      accountFolioCleaned(k, pfn);
-    }
-    filemapRemoveFolio(k, file, pfn);
+    truncateInodeFolio(k, file, pfn);
   }
   file.sizePages = Math.min(file.sizePages, fromIndex);
   return indices.length;
 }
 
 /**
+ * mapping_evict_folio(): a clean folio not under writeback, held by nobody but the cache, the
+ * caller (`callerRefs`) and its private data (which ->release_folio must agree to drop),
+ * leaves the cache. True if it did.
+ */
+export function mappingEvictFolio(k: Kernel, mapping: AddressSpace, pfn: number, callerRefs = 0): boolean {
+  const s = k.slot(pfn);
+  if ((k.mem.flags[s]! & (PG_dirty | PG_writeback)) !== 0) return false;
+  if (k.mem.mapcount[s]! > 0) return false;
+  // Anyone else holding it (a pin, an isolation) keeps it.
+  if (k.mem.refcount[s]! > k.nrPages(pfn) + (folioNeedsRelease(k, pfn) ? 1 : 0) + callerRefs) return false;
+  if (!filemapReleaseFolio(k, pfn, 0)) return false;
+  filemapRemoveFolio(k, mapping, pfn); // remove_mapping()
+  return true;
+}
+
+/**
  * invalidate_mapping_pages() over [start, end) (POSIX_FADV_DONTNEED, drop_caches): every page
- * that is clean, not under writeback, not mapped and held by nobody but the cache
- * (mapping_evict_folio()) leaves the cache and is freed. Returns the pages dropped.
+ * mapping_evict_folio() lets go leaves the cache and is freed. Returns the pages dropped.
  */
 export function invalidateClean(k: Kernel, mapping: AddressSpace, start = 0, end = Number.MAX_SAFE_INTEGER): number {
   if (mapping.kind === 'swap') throw new MmError(-EINVAL, 'invalidate_mapping_pages: not for the swap cache');
-  const victims: number[] = [];
-  for (const [index, pfn] of mapping.iPages) {
-    if (index < start || index >= end || pfn < 0) continue;
-    const s = k.slot(pfn);
-    if ((k.mem.flags[s]! & (PG_dirty | PG_writeback)) !== 0) continue;
-    if (k.mem.mapcount[s]! > 0) continue;
-    if (k.mem.refcount[s]! > k.nrPages(pfn)) continue; // someone else holds it (a pin, an isolation)
-    victims.push(pfn);
-  }
-  for (const pfn of victims) filemapRemoveFolio(k, mapping, pfn);
-  return victims.length;
+  const candidates: number[] = [];
+  for (const [index, pfn] of mapping.iPages) if (index >= start && index < end && pfn >= 0) candidates.push(pfn);
+  let n = 0;
+  for (const pfn of candidates) if (mappingEvictFolio(k, mapping, pfn)) n++;
+  return n;
 }
 
 /** echo 1 > /proc/sys/vm/drop_caches: invalidate every file's and shmem file's clean pages. */

@@ -7,7 +7,9 @@
 import type { Kernel } from './kernel.js';
 import { lruAdd, lruDel } from './lru.js';
 import type { Owner } from './owners.js';
-import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_swapbacked, PG_swapcache, PG_unevictable, PG_writeback } from './page_flags.js';
+import {
+  PG_active, PG_dirty, PG_lru, PG_private, PG_reclaim, PG_swapbacked, PG_swapcache, PG_unevictable, PG_writeback,
+} from './page_flags.js';
 import { NodeStat, VmEvent, ZoneStat } from './vmstat.js';
 
 /** enum migrate_mode (include/linux/migrate_mode.h) */
@@ -44,11 +46,17 @@ export interface AddressSpaceOperations {
   writepage?(k: Kernel, pfn: number, wbc: WritebackControl): number;
   /** ->dirty_folio: mark dirty; returns true if it was clean. */
   dirtyFolio?(k: Kernel, mapping: AddressSpace, pfn: number): boolean;
-  /** ->release_folio: drop filesystem private data so the folio can be freed. */
-  releaseFolio?(k: Kernel, pfn: number): boolean;
+  /**
+   * ->release_folio: drop the folio's private data (folioDetachPrivate()) so it can be freed;
+   * false to refuse. `gfp` says how the caller may block (0 from invalidation).
+   */
+  releaseFolio?(k: Kernel, pfn: number, gfp: number): boolean;
   /** ->migrate_folio: move src's contents and identity to dst; 0 or -errno (-EAGAIN retries). */
   migrateFolio?(k: Kernel, mapping: AddressSpace, dst: number, src: number, mode: MigrateMode): number;
-  /** ->error_remove_page (6.1's name for the memory-failure hook). */
+  /**
+   * ->error_remove_page: memory_failure() found a hardware error in this cached page; take it
+   * out of the mapping (generic_error_remove_page()) or keep it (shmem); 0 or -errno.
+   */
   errorRemoveFolio?(k: Kernel, mapping: AddressSpace, pfn: number): number;
 }
 
@@ -151,9 +159,65 @@ export function filemapDirtyFolio(k: Kernel, _mapping: AddressSpace, pfn: number
   return true;
 }
 
-/** folio_mark_dirty(): through the mapping's ->dirty_folio. */
+/**
+ * folio_mark_dirty(): through the mapping's ->dirty_folio. A PG_reclaim left by reclaim is
+ * cleared first: the folio is in use again and must not be freed the moment a write ends.
+ */
 export function folioMarkDirty(k: Kernel, mapping: AddressSpace, pfn: number): boolean {
+  k.mem.flags[k.slot(pfn)]! &= ~PG_reclaim;
   return (mapping.aops.dirtyFolio ?? filemapDirtyFolio)(k, mapping, pfn);
+}
+
+/**
+ * folio_attach_private(): the filesystem hangs data on the folio (buffers, journal state),
+ * which holds a reference of its own until folio_detach_private().
+ */
+export function folioAttachPrivate(k: Kernel, pfn: number): void {
+  const s = k.slot(pfn);
+  if ((k.mem.flags[s]! & PG_private) !== 0) return;
+  k.getPage(pfn);
+  k.mem.flags[s]! |= PG_private;
+}
+
+/** folio_detach_private(): drop the private data and its reference; false if there was none. */
+export function folioDetachPrivate(k: Kernel, pfn: number): boolean {
+  const s = k.slot(pfn);
+  if ((k.mem.flags[s]! & PG_private) === 0) return false;
+  k.mem.flags[s]! &= ~PG_private;
+  k.putPage(pfn);
+  return true;
+}
+
+/** folio_needs_release(): it has private data (no mapping here sets AS_RELEASE_ALWAYS). */
+export function folioNeedsRelease(k: Kernel, pfn: number): boolean {
+  return (k.mem.flags[k.slot(pfn)]! & PG_private) !== 0;
+}
+
+/**
+ * filemap_release_folio(): ask the mapping's ->release_folio to drop the folio's private data.
+ * True when there is none left; false under writeback or when the owner refuses. Without a
+ * ->release_folio the kernel would try_to_free_buffers(); the model has no buffer heads, so
+ * such data cannot be released.
+ */
+export function filemapReleaseFolio(k: Kernel, pfn: number, gfp: number): boolean {
+  if (!folioNeedsRelease(k, pfn)) return true;
+  if ((k.mem.flags[k.slot(pfn)]! & PG_writeback) !== 0) return false;
+  const mapping = k.owners.get(k.mem.mapping[k.slot(pfn)]!);
+  const release = mapping instanceof AddressSpace ? mapping.aops.releaseFolio : undefined;
+  return release ? release(k, pfn, gfp) && !folioNeedsRelease(k, pfn) : false;
+}
+
+/**
+ * folio_invalidate() of a whole folio, as truncation does: a block filesystem's
+ * ->invalidate_folio (block_invalidate_folio()) discards the buffers and releases the folio.
+ * Simplification: ->release_folio is asked, and whatever private data it leaves is dropped
+ * anyway, so a truncated folio never outlives its mapping.
+ */
+export function folioInvalidate(k: Kernel, pfn: number): void {
+  if (!folioNeedsRelease(k, pfn)) return;
+  const mapping = k.owners.get(k.mem.mapping[k.slot(pfn)]!);
+  if (mapping instanceof AddressSpace) mapping.aops.releaseFolio?.(k, pfn, 0);
+  folioDetachPrivate(k, pfn);
 }
 
 /**

@@ -80,6 +80,8 @@ export class MmStruct implements Owner, OomTask {
   swapEnts = 0;
   mmapBase = MMAP_BASE_VPN;
   exited = false;
+  /** Killed by the OOM killer (calls on it throw OomKilledError). */
+  oomKilled = false;
 
   constructor(private readonly k: Kernel, opts: MmOptions) {
     this.pid = opts.pid;
@@ -131,6 +133,7 @@ export class MmStruct implements Owner, OomTask {
   }
   /** SIGKILL + the oom_reaper: the process exits and its memory is freed. */
   kill(): void {
+    this.oomKilled = true;
     exitMm(this.k, this);
   }
 

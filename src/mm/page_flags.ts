@@ -22,6 +22,8 @@ export const PG_swapcache = 1 << 16; // PageSwapCache: private holds the swap en
 export const PG_young = 1 << 17; // a mapping PTE's accessed bit (what page_referenced() tests)
 export const PG_reclaim = 1 << 18; // PageReclaim: free it as soon as writeback ends
 export const PG_isolated = 1 << 19; // taken off the LRU by reclaim or migration (no kernel flag)
+export const PG_private = 1 << 20; // PagePrivate: page->private holds filesystem data (folio_attach_private())
+export const PG_hwpoison = 1 << 21; // PageHWPoison: memory_failure() found a hardware error here
 
 export const ZONE_ID_SHIFT = 24;
 export const ZONE_ID_MASK = 0xff << ZONE_ID_SHIFT;

@@ -17,8 +17,8 @@ import {
 import type { Kernel } from './kernel.js';
 import { checkMoveUnevictable, folioMarkAccessed, lruAdd } from './lru.js';
 import { migrateFolio } from './migrate.js';
-import { EFBIG, EINVAL, ENOENT, ENOMEM, MmError } from './mm_error.js';
-import { PG_dirty, PG_referenced, PG_swapbacked, PG_swapcache } from './page_flags.js';
+import { EFBIG, EINVAL, EIO, ENOENT, ENOMEM, MmError } from './mm_error.js';
+import { PG_dirty, PG_hwpoison, PG_referenced, PG_swapbacked, PG_swapcache } from './page_flags.js';
 import { folioWaitWriteback, noopDirtyFolio, swapWritepage } from './page_io.js';
 import { addToSwapCache, deleteFromSwapCache, readSwapCacheAsync } from './swap_state.js';
 import { folioAllocSwap, freeSwapAndCache, putSwapFolio, swapFree, swapShmemAlloc, totalSwapPages } from './swapfile.js';
@@ -80,7 +80,7 @@ export function shmemGetDevInfo(mapping: AddressSpace): ShmemDevInfo | null {
 /** Register through the inode's gem_ops pointer (the review's "later" shape). */
 export function shmemSetGemOps(mapping: AddressSpace, ops: ShmemDevInfo | null): void {
   const inode = SHMEM_I(mapping);
-  if (!inode) throw new TypeError(`${mapping.name} is not a shmem mapping`);
+  if (!inode) throw new MmError(-EINVAL, `${mapping.name} is not a shmem mapping`);
   inode.gemOps = ops;
 }
 
@@ -95,13 +95,22 @@ export function shmemMigratepage(k: Kernel, mapping: AddressSpace, newpage: numb
 }
 
 /**
+ * shmem_error_remove_page(): a poisoned shmem page stays in the cache, so that later reads,
+ * writes and shmem_read_mapping_page() of it fail with -EIO instead of reading zeros.
+ */
+export function shmemErrorRemovePage(_k: Kernel, _mapping: AddressSpace, _pfn: number): number {
+  return 0;
+}
+
+/**
  * shmem_aops, with the patch's .migratepage (6.1: .migrate_folio) = shmem_migratepage, and
- * 6.1's .writepage = shmem_writepage and .dirty_folio = noop_dirty_folio.
+ * 6.1's .writepage = shmem_writepage, .dirty_folio = noop_dirty_folio and .error_remove_page.
  */
 export const shmemAops: AddressSpaceOperations = {
   migrateFolio: shmemMigratepage,
   writepage: shmemWritepage,
   dirtyFolio: noopDirtyFolio,
+  errorRemoveFolio: shmemErrorRemovePage,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -248,9 +257,17 @@ export function shmemGetFolio(k: Kernel, inode: ShmemInode, index: number, gfp =
   return pfn;
 }
 
-/** shmem_read_mapping_page_gfp(): SGP_CACHE; the returned reference is the caller's (i915's pin). */
+/** The folio has a hardware error (PageHWPoison): drop the caller's reference, -EIO. */
+function hwpoisonEio(k: Kernel, pfn: number): boolean {
+  if ((k.mem.flags[k.slot(pfn)]! & PG_hwpoison) === 0) return false;
+  k.putPage(pfn);
+  return true;
+}
+
+/** shmem_read_mapping_page_gfp(): SGP_CACHE; the returned reference is the caller's (i915's pin). -EIO for a poisoned page. */
 export function shmemReadMappingPageGfp(k: Kernel, inode: ShmemInode, index: number, gfp: number): number {
-  return shmemGetFolio(k, inode, index, gfp, 'cache');
+  const pfn = shmemGetFolio(k, inode, index, gfp, 'cache');
+  return pfn >= 0 && hwpoisonEio(k, pfn) ? -EIO : pfn;
 }
 
 /**
@@ -264,7 +281,8 @@ export function shmemWrite(k: Kernel, inode: ShmemInode, index: number, count: n
   if (!Number.isInteger(count) || count < 0) throw new MmError(-EINVAL, `shmem write: bad page count ${count}`);
   if (index + count > inode.sizeLimitPages) throw new MmError(-EFBIG, `shmem write past ${inode.sizeLimitPages} pages of ${inode.name}`);
   for (let i = index; i < index + count; i++) {
-    const pfn = shmemGetFolio(k, inode, i, inode.gfpMask, 'write');
+    let pfn = shmemGetFolio(k, inode, i, inode.gfpMask, 'write');
+    if (pfn >= 0 && hwpoisonEio(k, pfn)) pfn = -EIO; // shmem_write_begin()
     if (pfn < 0) throw new MmError(pfn, `shmem write to ${inode.name} page ${i} failed`);
     noopDirtyFolio(k, inode, pfn);
     k.putPage(pfn);
@@ -281,8 +299,9 @@ export function shmemRead(k: Kernel, inode: ShmemInode, index: number, count: nu
   let found = 0;
   const end = Math.min(index + count, inode.sizeLimitPages);
   for (let i = index; i < end; i++) {
-    const pfn = shmemGetFolio(k, inode, i, inode.gfpMask, 'read');
+    let pfn = shmemGetFolio(k, inode, i, inode.gfpMask, 'read');
     if (pfn === -ENOENT) continue; // a hole reads as zeros
+    if (pfn >= 0 && hwpoisonEio(k, pfn)) pfn = -EIO; // shmem_file_read_iter()
     if (pfn < 0) throw new MmError(pfn, `shmem read of ${inode.name} page ${i} failed`);
     folioMarkAccessed(k, pfn);
     k.putPage(pfn);

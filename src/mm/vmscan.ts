@@ -4,24 +4,26 @@
  * shrink_folio_list() (references, swap-out, pageout, __remove_mapping), shrink_slab() over
  * the registered shrinkers, direct reclaim (try_to_free_pages) and kswapd on the virtual clock.
  *
- * Simplifications: no memcg; shrink_lruvec() stops as soon as nr_to_reclaim is met (no
- * proportional rescan); file writeback from reclaim is started by kswapd only, as in the
- * kernel, but there is no flusher thread — dirty file pages are cleaned when reclaim writes
- * them; no throttling (reclaim_throttle) and no workingset shadow entries.
+ * Simplifications: no memcg; no flusher threads, so a dirty file page is cleaned only when
+ * kswapd writes it (which 6.1 does only for a folio it has already marked PG_reclaim, on a
+ * node flagged PGDAT_DIRTY) or writebackMapping() runs; no throttling (reclaim_throttle), no
+ * workingset shadow entries (so lru_note_cost() sees pageouts only, never refaults).
  */
 import { MAX_NR_ZONES, PAGEBLOCK_ORDER, PAGE_SHIFT } from './constants.js';
-import { __GFP_DIRECT_RECLAIM, GFP_KERNEL } from './gfp.js';
+import { __GFP_DIRECT_RECLAIM, __GFP_FS, __GFP_IO, GFP_KERNEL } from './gfp.js';
 import { type Kcompactd } from './kcompactd.js';
 import type { Kernel } from './kernel.js';
-import { AOP_WRITEPAGE_ACTIVATE, type AddressSpace, filemapRemoveFolio, folioClearDirtyForIo } from './filemap.js';
-import { LruList, folioEvictable, folioPutbackLru, isFileLru, lruDel } from './lru.js';
+import {
+  AOP_WRITEPAGE_ACTIVATE, type AddressSpace, filemapReleaseFolio, filemapRemoveFolio, folioClearDirtyForIo, folioNeedsRelease,
+} from './filemap.js';
+import { LruList, folioEvictable, folioPutbackLru, isFileLru, lruDel, lruMove } from './lru.js';
 import { folioMapping } from './migrate.js';
 import {
-  PG_active, PG_anon, PG_dirty, PG_isolated, PG_referenced, PG_reclaim, PG_swapbacked, PG_swapcache, PG_writeback,
-  PG_young,
+  PG_active, PG_anon, PG_dirty, PG_isolated, PG_private, PG_referenced, PG_reclaim, PG_swapcache, PG_writeback, PG_young,
 } from './page_flags.js';
 import { NodeStat, VmEvent, ZoneStat } from './vmstat.js';
 import { intSqrt, type PgData, WMARK_HIGH, type Zone } from './zone.js';
+import { showGfpFlags } from '../trace/gfp_names.js';
 
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
@@ -45,7 +47,8 @@ export interface ShrinkControl {
 
 /** struct shrinker (include/linux/shrinker.h, 6.1) */
 export interface Shrinker {
-  name: string;
+  /** shrinker->name, which register_shrinker() sets from its format argument. */
+  name?: string;
   /** Freeable objects, 0 or SHRINK_EMPTY for none. */
   countObjects(sc: ShrinkControl): number;
   /** Free up to sc.nrToScan, set sc.nrScanned; the number freed or SHRINK_STOP. */
@@ -54,6 +57,8 @@ export interface Shrinker {
   batch?: number;
   /** DEFAULT_SEEKS when absent. */
   seeks?: number;
+  /** SHRINKER_NUMA_AWARE: its deferred work is kept per node, not all on node 0's count. */
+  numaAware?: boolean;
 }
 
 /** The swap side of reclaiming anonymous pages (mm/swap_state.c, mm/rmap.c, mm/page_io.c). */
@@ -90,6 +95,37 @@ interface ScanControl {
   isKswapd: boolean;
   nrScanned: number;
   nrReclaimed: number;
+  /** sc->nr: what the current shrink_node() pass met, for the node's PGDAT_* flags. */
+  nr: ShrinkNodeStat;
+}
+
+/** sc->nr (the fields used): pages taken off the inactive lists and what they were. */
+interface ShrinkNodeStat {
+  taken: number;
+  fileTaken: number;
+  /** Dirty file pages not yet under writeback. */
+  unqueuedDirty: number;
+  /** Under writeback, marked PG_reclaim now (case 2). */
+  writeback: number;
+  /** Under writeback and already PG_reclaim on a PGDAT_WRITEBACK node, met by kswapd (case 1). */
+  immediate: number;
+}
+
+/** struct reclaim_stat (the fields used), what shrink_folio_list() reports. */
+interface ReclaimStat {
+  reclaimed: number;
+  pageout: number;
+  unqueuedDirty: number;
+  writeback: number;
+  immediate: number;
+}
+
+/** What folio_check_references() decided. */
+const enum FolioRef {
+  RECLAIM,
+  RECLAIM_CLEAN,
+  KEEP,
+  ACTIVATE,
 }
 
 interface Lruvec {
@@ -104,11 +140,23 @@ class KswapdState {
   scheduled = false;
   /** Bumped when a queued run is superseded (runPendingKswapd ran it early). */
   token = 0;
+  /** PGDAT_DIRTY: kswapd found only unqueued dirty file folios, so it may write them itself. */
+  pgdatDirty = false;
+  /** PGDAT_WRITEBACK: kswapd found only folios under writeback; meeting them again, it waits. */
+  pgdatWriteback = false;
+}
+
+/** may_enter_fs(): __GFP_FS, or just __GFP_IO for a swap-cache folio (swap is a block device here). */
+function mayEnterFs(flags: number, gfp: number): boolean {
+  if ((gfp & __GFP_FS) !== 0) return true;
+  return (flags & PG_swapcache) !== 0 && (gfp & __GFP_IO) !== 0;
 }
 
 export class Vmscan {
   readonly shrinkers: Shrinker[] = [];
-  private readonly nrDeferred = new Map<Shrinker, number>();
+  /** shrinker->nr_deferred: one count per node (only index 0 for a shrinker not NUMA aware). */
+  private readonly nrDeferred = new Map<Shrinker, number[]>();
+  private shrinkerIds = 0;
   anonOps: AnonReclaimOps | null = null;
   kcompactd: Kcompactd | null = null;
   private readonly lruvecs: Lruvec[];
@@ -120,7 +168,7 @@ export class Vmscan {
    * reclaim's reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) sleeps on. Returns writes completed.
    */
   waitForWriteback: (() => number) | null = null;
-  /** Times direct reclaim throttled on writeback. */
+  /** Times reclaim (direct, or kswapd cycling through pages under writeback) waited for writes to end. */
   writebackThrottles = 0;
 
   constructor(private readonly k: Kernel) {
@@ -128,9 +176,12 @@ export class Vmscan {
     this.kswapd = k.nodes.map(() => new KswapdState());
   }
 
-  registerShrinker(s: Shrinker): void {
+  /** register_shrinker(shrinker, fmt): the name is the shrinker's own, else `name`, else "shrinker-<id>". */
+  registerShrinker(s: Shrinker, name?: string): void {
+    const id = this.shrinkerIds++;
+    s.name ??= name ?? `shrinker-${id}`;
     this.shrinkers.push(s);
-    this.nrDeferred.set(s, 0);
+    this.nrDeferred.set(s, new Array<number>(s.numaAware ? this.k.nodes.length : 1).fill(0));
   }
 
   unregisterShrinker(s: Shrinker): void {
@@ -141,6 +192,12 @@ export class Vmscan {
 
   isKswapdRunning(nid: number): boolean {
     return this.kswapd[nid]!.running;
+  }
+
+  /** The node's lruvec->anon_cost and file_cost (what get_scan_count() balances on), for tests and reports. */
+  lruvecCost(nid: number): { anon: number; file: number } {
+    const lv = this.lruvecs[nid]!;
+    return { anon: lv.anonCost, file: lv.fileCost };
   }
 
   // --- sizes ---
@@ -162,9 +219,14 @@ export class Vmscan {
     return inactive * ratio < active;
   }
 
-  /** can_reclaim_anon_pages() */
+  /** can_reclaim_anon_pages(): a free swap slot (get_nr_swap_pages() > 0). */
   private canReclaimAnon(): boolean {
     return this.anonOps !== null && (this.k.swap?.freePages() ?? 0) > 0;
+  }
+
+  /** can_age_anon_pages(): any swap at all (total_swap_pages > 0), full or not. */
+  private canAgeAnon(): boolean {
+    return this.anonOps !== null && (this.k.swap?.totalPages() ?? 0) > 0;
   }
 
   // --- shrink_node and below ---
@@ -217,24 +279,53 @@ export class Vmscan {
     }
   }
 
-  /** shrink_lruvec() */
+  /**
+   * shrink_lruvec(): scan the four evictable lists SWAP_CLUSTER_MAX at a time. Once
+   * nr_to_reclaim is met, kswapd and lower-priority direct reclaim stop scanning the list type
+   * with the smaller remaining share and rescale the other to the fraction of its target
+   * already done; global direct reclaim at DEF_PRIORITY (6.1's proportional_reclaim) never stops
+   * early and scans its whole targets.
+   */
   private shrinkLruvec(node: PgData, sc: ScanControl): void {
     const nr = [0, 0, 0, 0, 0];
     this.getScanCount(node, sc, nr);
-    const target = sc.nrToReclaim;
-    let reclaimed = 0;
+    const targets = nr.slice(); // the original targets, for the proportional adjustment
+    const nrToReclaim = sc.nrToReclaim;
+    const proportionalReclaim = !sc.isKswapd && sc.priority === DEF_PRIORITY;
+    let nrReclaimed = 0;
     while (nr[LruList.INACTIVE_ANON]! || nr[LruList.ACTIVE_FILE]! || nr[LruList.INACTIVE_FILE]!) {
-      for (const lru of [LruList.INACTIVE_ANON, LruList.ACTIVE_ANON, LruList.INACTIVE_FILE, LruList.ACTIVE_FILE]) {
+      for (let lru = 0; lru < 4; lru++) {
         if (!nr[lru]) continue;
         const n = Math.min(nr[lru]!, SWAP_CLUSTER_MAX);
         nr[lru]! -= n;
-        reclaimed += this.shrinkList(node, lru, n, sc);
+        nrReclaimed += this.shrinkList(node, lru, n, sc);
       }
-      if (reclaimed >= target && !sc.isKswapd) break;
+      if (nrReclaimed < nrToReclaim || proportionalReclaim) continue;
+      const nrFile = nr[LruList.INACTIVE_FILE]! + nr[LruList.ACTIVE_FILE]!;
+      const nrAnon = nr[LruList.INACTIVE_ANON]! + nr[LruList.ACTIVE_ANON]!;
+      // Once the smaller side is done, attacking the larger would be "vindictive".
+      if (!nrFile || !nrAnon) break;
+      let stop: LruList;
+      let percentage: number;
+      if (nrFile > nrAnon) {
+        stop = LruList.INACTIVE_ANON;
+        percentage = Math.floor((nrAnon * 100) / (targets[LruList.INACTIVE_ANON]! + targets[LruList.ACTIVE_ANON]! + 1));
+      } else {
+        stop = LruList.INACTIVE_FILE;
+        percentage = Math.floor((nrFile * 100) / (targets[LruList.INACTIVE_FILE]! + targets[LruList.ACTIVE_FILE]! + 1));
+      }
+      nr[stop] = 0;
+      nr[stop + 1] = 0;
+      const other = stop === LruList.INACTIVE_FILE ? LruList.INACTIVE_ANON : LruList.INACTIVE_FILE;
+      for (let lru = other; lru <= other + 1; lru++) {
+        const scanned = targets[lru]! - nr[lru]!;
+        nr[lru] = Math.floor((targets[lru]! * (100 - percentage)) / 100);
+        nr[lru]! -= Math.min(nr[lru]!, scanned);
+      }
     }
-    sc.nrReclaimed += reclaimed;
-    // Keep the anon lists balanced even when only file was scanned.
-    if (this.canReclaimAnon() && this.inactiveIsLow(node, LruList.INACTIVE_ANON)) {
+    sc.nrReclaimed += nrReclaimed;
+    // Even if anon was not scanned, keep its active/inactive ratio balanced.
+    if (this.canAgeAnon() && this.inactiveIsLow(node, LruList.INACTIVE_ANON)) {
       this.shrinkActiveList(node, SWAP_CLUSTER_MAX, LruList.ACTIVE_ANON, sc);
     }
   }
@@ -249,32 +340,44 @@ export class Vmscan {
     return this.shrinkInactiveList(node, nrToScan, lru, sc);
   }
 
-  /** isolate_lru_folios(): from the list's tail, skipping folios of zones above reclaimIdx. */
-  private isolateLruFolios(node: PgData, nrToScan: number, lru: LruList, sc: ScanControl): { folios: number[]; scanned: number } {
+  /**
+   * isolate_lru_folios(): take folios from the list's tail until nrToScan pages of eligible
+   * zones were looked at. Folios of zones above reclaimIdx are passed over (they count in the
+   * scan total the caller reports, not against nrToScan) and spliced back at the list's head,
+   * so the next batch does not meet them again. Returns the folios, the pages taken and the scan total.
+   */
+  private isolateLruFolios(node: PgData, nrToScan: number, lru: LruList, sc: ScanControl): { folios: number[]; taken: number; scanned: number } {
     const k = this.k;
     const mem = k.mem;
     const head = node.lruHead + lru;
     const folios: number[] = [];
-    const skipped: number[] = [];
-    let scanned = 0;
+    let skipped: number[] | null = null;
+    let scan = 0;
+    let totalScan = 0;
+    let taken = 0;
     let slot = mem.prev[head]!;
-    while (slot !== head && scanned < nrToScan) {
+    while (slot !== head && scan < nrToScan) {
       const prev = mem.prev[slot]!;
       const pfn = k.pfn(slot);
-      const zone = k.alloc.zoneOfSlot(slot);
-      if (zone.type > sc.reclaimIdx) {
-        skipped.push(pfn);
+      const nr = k.nrPages(pfn);
+      totalScan += nr;
+      if (k.alloc.zoneOfSlot(slot).type > sc.reclaimIdx) {
+        (skipped ??= []).push(pfn);
       } else {
-        scanned += k.nrPages(pfn);
+        scan += nr;
+        taken += nr;
         k.getPage(pfn);
         lruDel(k, pfn);
         mem.flags[slot]! |= PG_isolated;
-        k.modNodeStat(pfn, isFileLru(mem.flags[slot]!) ? NodeStat.NR_ISOLATED_FILE : NodeStat.NR_ISOLATED_ANON, k.nrPages(pfn));
+        k.modNodeStat(pfn, isFileLru(mem.flags[slot]!) ? NodeStat.NR_ISOLATED_FILE : NodeStat.NR_ISOLATED_ANON, nr);
         folios.push(pfn);
       }
       slot = prev;
     }
-    return { folios, scanned };
+    // list_splice(&folios_skipped, src): each skipped folio was list_move()d to the head of
+    // folios_skipped, so the last one met ends up first.
+    if (skipped) for (const pfn of skipped) lruMove(k, pfn, false);
+    return { folios, taken, scanned: totalScan };
   }
 
   /** shrink_active_list(): age active folios onto the inactive list. */
@@ -300,17 +403,22 @@ export class Vmscan {
   private shrinkInactiveList(node: PgData, nrToScan: number, lru: LruList, sc: ScanControl): number {
     const k = this.k;
     const ev = k.alloc.events;
-    const { folios, scanned } = this.isolateLruFolios(node, nrToScan, lru, sc);
-    if (!scanned) return 0;
+    const { folios, taken, scanned } = this.isolateLruFolios(node, nrToScan, lru, sc);
     const file = lru === LruList.INACTIVE_FILE;
-    sc.nrScanned += scanned;
     ev.add(sc.isKswapd ? VmEvent.PGSCAN_KSWAPD : VmEvent.PGSCAN_DIRECT, scanned);
     ev.add(file ? VmEvent.PGSCAN_FILE : VmEvent.PGSCAN_ANON, scanned);
-    const { reclaimed, pageout } = this.shrinkFolioList(folios, sc);
-    ev.add(sc.isKswapd ? VmEvent.PGSTEAL_KSWAPD : VmEvent.PGSTEAL_DIRECT, reclaimed);
-    ev.add(file ? VmEvent.PGSTEAL_FILE : VmEvent.PGSTEAL_ANON, reclaimed);
-    this.lruNoteCost(node, file, pageout + scanned - reclaimed);
-    return reclaimed;
+    if (!taken) return 0;
+    sc.nrScanned += taken;
+    const stat = this.shrinkFolioList(folios, node, sc);
+    ev.add(sc.isKswapd ? VmEvent.PGSTEAL_KSWAPD : VmEvent.PGSTEAL_DIRECT, stat.reclaimed);
+    ev.add(file ? VmEvent.PGSTEAL_FILE : VmEvent.PGSTEAL_ANON, stat.reclaimed);
+    this.lruNoteCost(node, file, stat.pageout);
+    sc.nr.unqueuedDirty += stat.unqueuedDirty;
+    sc.nr.writeback += stat.writeback;
+    sc.nr.immediate += stat.immediate;
+    sc.nr.taken += taken;
+    if (file) sc.nr.fileTaken += taken;
+    return stat.reclaimed;
   }
 
   /** lru_note_cost(): remember what reclaiming each kind cost, decaying old costs. */
@@ -326,32 +434,38 @@ export class Vmscan {
     }
   }
 
-  /** folio_check_references() */
-  private checkReferences(pfn: number): 'activate' | 'keep' | 'reclaim' {
+  /**
+   * folio_check_references(): a folio whose PTE was young is marked PG_referenced and kept for
+   * another trip round the inactive list; activated only if it was already marked (or, in the
+   * kernel, mapped by more than one PTE or an executable file page — neither exists here: one mm
+   * per anon page, file pages are not mapped). An unmapped, referenced file folio may be freed
+   * but not written (FOLIOREF_RECLAIM_CLEAN).
+   */
+  private checkReferences(pfn: number): FolioRef {
     const mem = this.k.mem;
     const s = this.k.slot(pfn);
     const flags = mem.flags[s]!;
-    const referencedPtes = mem.mapcount[s]! > 0 && (flags & PG_young) !== 0 ? 1 : 0;
+    const referencedPtes = mem.mapcount[s]! > 0 && (flags & PG_young) !== 0; // folio_referenced() clears the bit
+    const referencedFolio = (flags & PG_referenced) !== 0; // folio_test_clear_referenced()
     mem.flags[s] = flags & ~(PG_young | PG_referenced);
-    const referencedFolio = (flags & PG_referenced) !== 0;
     if (referencedPtes) {
-      if ((flags & PG_swapbacked) !== 0) return 'activate';
-      if (referencedFolio) return 'activate';
       mem.flags[s]! |= PG_referenced;
-      return 'keep';
+      return referencedFolio ? FolioRef.ACTIVATE : FolioRef.KEEP;
     }
-    return 'reclaim';
+    if (referencedFolio && isFileLru(flags)) return FolioRef.RECLAIM_CLEAN;
+    return FolioRef.RECLAIM;
   }
 
   /**
-   * shrink_folio_list(): decide each isolated folio's fate. Returns pages freed and pages
-   * written out; folios not freed go back to the LRU (activated where the kernel would).
+   * shrink_folio_list(): decide each isolated folio's fate. Returns the pages freed, the pages
+   * written out (stat->nr_pageout) and the dirty file pages not yet queued for I/O
+   * (stat->nr_unqueued_dirty); folios not freed go back to the LRU, activated where the kernel would.
    */
-  private shrinkFolioList(folios: number[], sc: ScanControl): { reclaimed: number; pageout: number } {
+  private shrinkFolioList(folios: number[], node: PgData, sc: ScanControl): ReclaimStat {
     const k = this.k;
     const mem = k.mem;
-    let reclaimed = 0;
-    let pageout = 0;
+    const pgdat = this.kswapd[node.nid]!;
+    const stat: ReclaimStat = { reclaimed: 0, pageout: 0, unqueuedDirty: 0, writeback: 0, immediate: 0 };
     for (let i = 0; i < folios.length; i++) {
       const pfn = folios[i]!;
       const s = k.slot(pfn);
@@ -364,17 +478,31 @@ export class Vmscan {
           break decide;
         }
         if (mem.mapcount[s]! > 0 && !sc.mayUnmap) break decide;
-        if ((mem.flags[s]! & PG_writeback) !== 0) {
-          mem.flags[s]! |= PG_reclaim; // freed from the tail once the I/O completes
+        // folio_check_dirty_writeback(): only file folios count (anon ones are reclaim's to write).
+        const f = mem.flags[s]!;
+        if (isFileLru(f) && (f & (PG_dirty | PG_writeback)) === PG_dirty) stat.unqueuedDirty += nr;
+        if ((f & PG_writeback) !== 0) {
+          // Out of the way until the write ends, then rotated to the inactive tail (PG_reclaim)
+          // to be freed. Case 1: kswapd meets it again, cycling faster than the I/O (it waits in
+          // shrink_node()); case 2: mark it. Case 3 (waiting here) is legacy memcg only.
+          if (sc.isKswapd && (f & PG_reclaim) !== 0 && pgdat.pgdatWriteback) {
+            stat.immediate += nr;
+          } else {
+            mem.flags[s]! |= PG_reclaim;
+            stat.writeback += nr;
+          }
+          fate = 'activate';
           break decide;
         }
         const refs = this.checkReferences(pfn);
-        if (refs !== 'reclaim') {
-          fate = refs;
+        if (refs === FolioRef.ACTIVATE) {
+          fate = 'activate';
           break decide;
         }
+        if (refs === FolioRef.KEEP) break decide;
         const anon = (mem.flags[s]! & PG_anon) !== 0;
         if (anon && (mem.flags[s]! & PG_swapcache) === 0) {
+          if ((sc.gfpMask & __GFP_IO) === 0) break decide;
           if (!sc.maySwap || !this.canReclaimAnon()) {
             fate = 'activate';
             break decide;
@@ -401,12 +529,17 @@ export class Vmscan {
           }
         }
         if ((mem.flags[s]! & PG_dirty) !== 0) {
-          // Only kswapd writes back file folios; swap-backed ones go out from direct reclaim too.
-          if (isFileLru(mem.flags[s]!) && !sc.isKswapd) {
+          // Only kswapd writes file folios, and only one it has already seen dirty at the tail
+          // (PG_reclaim) on a node where dirty folios are all it finds (PGDAT_DIRTY); any other
+          // is marked for immediate reclaim once written, and activated.
+          if (isFileLru(mem.flags[s]!) && (!sc.isKswapd || (mem.flags[s]! & PG_reclaim) === 0 || !pgdat.pgdatDirty)) {
+            k.modNodeStat(pfn, NodeStat.NR_VMSCAN_IMMEDIATE_RECLAIM, nr);
             mem.flags[s]! |= PG_reclaim;
             fate = 'activate';
             break decide;
           }
+          if (refs === FolioRef.RECLAIM_CLEAN) break decide;
+          if (!mayEnterFs(mem.flags[s]!, sc.gfpMask)) break decide;
           if (!sc.mayWritepage) break decide;
           const r = this.pageout(pfn);
           if (r === 'activate') {
@@ -414,9 +547,16 @@ export class Vmscan {
             break decide;
           }
           if (r === 'keep') break decide;
-          pageout += nr;
-          // Writeback started: the folio is freed on a later pass once clean.
-          if ((mem.flags[s]! & (PG_writeback | PG_dirty)) !== 0) break decide;
+          if (r === 'success') {
+            stat.pageout += nr;
+            // Writeback started: the folio is freed on a later pass once clean.
+            if ((mem.flags[s]! & (PG_writeback | PG_dirty)) !== 0) break decide;
+          }
+        }
+        // Private data (buffers) must go before the folio can leave its mapping.
+        if (folioNeedsRelease(k, pfn) && !filemapReleaseFolio(k, pfn, sc.gfpMask)) {
+          fate = 'activate';
+          break decide;
         }
         if (this.removeMapping(pfn)) fate = 'free';
       }
@@ -424,7 +564,7 @@ export class Vmscan {
         mem.flags[s]! &= ~PG_isolated;
         k.modNodeStat(pfn, isFileLru(mem.flags[s]!) ? NodeStat.NR_ISOLATED_FILE : NodeStat.NR_ISOLATED_ANON, -nr);
         k.putPage(pfn); // the isolation reference was the last one
-        reclaimed += nr;
+        stat.reclaimed += nr;
         continue;
       }
       if (fate === 'activate') {
@@ -437,20 +577,24 @@ export class Vmscan {
       }
       folioPutbackLru(k, pfn);
     }
-    return { reclaimed, pageout };
+    return stat;
   }
 
   /**
    * pageout(): ->writepage (shmem_writepage, swap_writepage, a file's) for a dirty folio that
-   * only its cache and the isolation hold — a pinned page is never written.
+   * only its cache and the isolation hold — a pinned page is never written. 'clean' when
+   * folio_clear_dirty_for_io() found nothing to write.
    */
-  private pageout(pfn: number): 'activate' | 'keep' | 'success' {
+  private pageout(pfn: number): 'activate' | 'keep' | 'success' | 'clean' {
     const k = this.k;
     const s = k.slot(pfn);
-    if (k.mem.refcount[s]! !== 1 + k.nrPages(pfn)) return 'keep'; // is_page_cache_freeable()
+    // is_page_cache_freeable(): the cache's and the isolation's references (and private data's).
+    const priv = (k.mem.flags[s]! & PG_private) !== 0 ? 1 : 0;
+    if (k.mem.refcount[s]! - priv !== 1 + k.nrPages(pfn)) return 'keep';
     const mapping = folioMapping(k, pfn);
-    if (!mapping?.aops.writepage) return 'activate';
-    if (!folioClearDirtyForIo(k, pfn)) return 'success'; // PAGE_CLEAN
+    if (!mapping) return 'keep';
+    if (!mapping.aops.writepage) return 'activate';
+    if (!folioClearDirtyForIo(k, pfn)) return 'clean';
     k.mem.flags[s]! |= PG_reclaim;
     const rc = mapping.aops.writepage(k, pfn, { forReclaim: true });
     if (rc === AOP_WRITEPAGE_ACTIVATE) {
@@ -488,8 +632,11 @@ export class Vmscan {
     if (freeable === 0 || freeable === SHRINK_EMPTY) return 0;
     const batch = shrinker.batch || SHRINK_BATCH;
     const seeks = shrinker.seeks ?? DEFAULT_SEEKS;
-    const nr = this.nrDeferred.get(shrinker) ?? 0;
-    this.nrDeferred.set(shrinker, 0);
+    // xchg_nr_deferred(): node 0's count unless the shrinker is SHRINKER_NUMA_AWARE.
+    const deferred = this.nrDeferred.get(shrinker);
+    const slot = shrinker.numaAware ? sc.nid : 0;
+    const nr = deferred?.[slot] ?? 0;
+    if (deferred) deferred[slot] = 0;
     const delta = seeks ? Math.floor(((freeable >> priority) * 4) / seeks) : Math.floor(freeable / 2);
     let totalScan = Math.min((nr >> priority) + delta, 2 * freeable);
     let scanned = 0;
@@ -507,11 +654,15 @@ export class Vmscan {
       if (sc.nrScanned <= 0) break;
     }
     const nextDeferred = Math.min(Math.max(nr + delta - scanned, 0), 2 * freeable);
-    this.nrDeferred.set(shrinker, (this.nrDeferred.get(shrinker) ?? 0) + nextDeferred);
+    if (deferred) deferred[slot]! += nextDeferred; // add_nr_deferred()
     return freed;
   }
 
-  /** shrink_slab(): every registered shrinker, in registration order. */
+  /**
+   * shrink_slab(): every registered shrinker, in registration order. Every shrinker gets the
+   * node being reclaimed in sc.nid (6.1 passes it to all; only the deferred count of a shrinker
+   * that is not NUMA aware is kept on node 0).
+   */
   shrinkSlab(gfpMask: number, nid: number, priority: number, isKswapd: boolean): number {
     let freed = 0;
     for (const shrinker of [...this.shrinkers]) {
@@ -523,6 +674,8 @@ export class Vmscan {
 
   /** shrink_node() */
   private shrinkNode(node: PgData, sc: ScanControl): void {
+    const nr = sc.nr;
+    nr.taken = nr.fileTaken = nr.unqueuedDirty = nr.writeback = nr.immediate = 0;
     this.prepareScanCount(node, sc);
     const before = sc.nrReclaimed;
     this.shrinkLruvec(node, sc);
@@ -531,6 +684,17 @@ export class Vmscan {
     const slabBefore = this.slabPages();
     this.shrinkSlab(sc.gfpMask, node.nid, sc.priority, sc.isKswapd);
     sc.nrReclaimed += Math.max(0, slabBefore - this.slabPages());
+    if (sc.isKswapd) {
+      const pgdat = this.kswapd[node.nid]!;
+      // All it took was under writeback: pages cycle faster than they are written.
+      if (nr.writeback && nr.writeback === nr.taken) pgdat.pgdatWriteback = true;
+      // Every file folio it took was dirty and unqueued (vacuously so if it took none): let it
+      // write them itself (PGDAT_DIRTY), as the flushers are not keeping up.
+      if (nr.unqueuedDirty === nr.fileTaken) pgdat.pgdatDirty = true;
+      // reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK). Simplification: the wait takes no virtual
+      // time; the writes in flight complete at once, as for direct reclaim.
+      if (nr.immediate && this.waitForWriteback?.()) this.writebackThrottles++;
+    }
     if (sc.nrReclaimed > before) this.k.kswapdFailureCounts[node.nid] = 0;
   }
 
@@ -544,7 +708,7 @@ export class Vmscan {
     return {
       nrToReclaim, gfpMask: gfp, order, priority: DEF_PRIORITY, reclaimIdx, mayWritepage: true, mayUnmap: true, maySwap: true,
       mayDeactivateAnon: false, mayDeactivateFile: false, cacheTrimMode: false, fileIsTiny: false, isKswapd, nrScanned: 0,
-      nrReclaimed: 0,
+      nrReclaimed: 0, nr: { taken: 0, fileTaken: 0, unqueuedDirty: 0, writeback: 0, immediate: 0 },
     };
   }
 
@@ -553,6 +717,7 @@ export class Vmscan {
     const k = this.k;
     const sc = this.newScanControl(gfp, order, highestZoneidx, SWAP_CLUSTER_MAX, false);
     k.alloc.events.add(VmEvent.ALLOCSTALL_DMA + highestZoneidx, 1);
+    if (k.eventTrace) k.traceEvent('mm_vmscan_direct_reclaim_begin', `order=${order} gfp_flags=${showGfpFlags(gfp)}`);
     for (let attempt = 0; attempt < 2; attempt++) {
       for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
         const seen = new Set<number>();
@@ -568,6 +733,7 @@ export class Vmscan {
       if (sc.nrReclaimed || !this.waitForWriteback || !this.waitForWriteback()) break;
       this.writebackThrottles++;
     }
+    if (k.eventTrace) k.traceEvent('mm_vmscan_direct_reclaim_end', `nr_reclaimed=${sc.nrReclaimed}`);
     return sc.nrReclaimed;
   }
 
@@ -645,69 +811,139 @@ export class Vmscan {
     st.scheduled = false;
     st.running = true;
     const node = k.nodes[nid]!;
-    for (const z of node.zones) z.reclaimActive = true;
     const allocOrder = st.order;
     const idx = st.highestZoneidx;
     st.order = 0;
     const prev = k.current;
     k.setCurrent({ comm: `kswapd${nid}`, pid: 90 + nid, oomScoreAdj: 0 });
+    if (k.eventTrace) k.traceEvent('mm_vmscan_kswapd_wake', `nid=${nid} order=${allocOrder}`);
     let reclaimOrder: number;
     try {
       reclaimOrder = this.balancePgdat(node, allocOrder, idx);
     } finally {
       k.setCurrent(prev);
     }
-    for (const z of node.zones) z.reclaimActive = false;
     st.running = false;
     // reclaim_order < alloc_order: goto kswapd_try_sleep; otherwise the loop top re-reads kswapd_order.
     const sleepAllocOrder = reclaimOrder < allocOrder ? allocOrder : st.order;
     const sleepReclaimOrder = reclaimOrder < allocOrder ? reclaimOrder : st.order;
     const sleepIdx = st.highestZoneidx;
-    if (this.pgdatBalanced(node, sleepReclaimOrder, sleepIdx) || k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES) {
+    // prepare_kswapd_sleep(): a hopeless node, or a balanced one (clear_pgdat_congested()).
+    let sleep = k.kswapdFailures(nid) >= MAX_RECLAIM_RETRIES;
+    if (!sleep && this.pgdatBalanced(node, sleepReclaimOrder, sleepIdx)) {
+      st.pgdatDirty = st.pgdatWriteback = false;
+      sleep = true;
+    }
+    if (sleep) {
       this.resetIsolationSuitable?.(nid);
       this.kcompactd?.wakeup(nid, sleepAllocOrder, sleepIdx);
+      if (k.eventTrace) {
+        k.setCurrent({ comm: `kswapd${nid}`, pid: 90 + nid, oomScoreAdj: 0 });
+        k.traceEvent('mm_vmscan_kswapd_sleep', `nid=${nid}`);
+        k.setCurrent(prev);
+      }
       return;
     }
     k.alloc.events.add(VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY, 1);
     this.scheduleKswapd(nid);
   }
 
-  /** balance_pgdat(): reclaim until some eligible zone is above high at the order (or boost is repaid). */
+  /** set_reclaim_active() / clear_reclaim_active(): lower pcp->high in the zones kswapd reclaims for. */
+  private setReclaimActive(node: PgData, highestZoneidx: number, active: boolean): void {
+    for (let i = 0; i <= highestZoneidx; i++) {
+      const z = node.zones[i]!;
+      if (z.managed) z.reclaimActive = active;
+    }
+  }
+
+  /**
+   * kswapd_age_node(): age the active anon list a little before reclaiming, whether or not
+   * anon will be scanned, so its pages get a chance to be referenced (only with swap).
+   */
+  private kswapdAgeNode(node: PgData, sc: ScanControl): void {
+    if (!this.canAgeAnon() || !this.inactiveIsLow(node, LruList.INACTIVE_ANON)) return;
+    this.shrinkActiveList(node, SWAP_CLUSTER_MAX, LruList.ACTIVE_ANON, sc);
+  }
+
+  /**
+   * kswapd_shrink_node(): reclaim max(high watermark, SWAP_CLUSTER_MAX) per eligible zone from
+   * the node; drop to order 0 once compact_gap() pages are reclaimed. True when at least
+   * nr_to_reclaim pages were scanned (so there is no need to raise the priority).
+   */
+  private kswapdShrinkNode(node: PgData, sc: ScanControl): boolean {
+    sc.nrToReclaim = 0;
+    for (let i = 0; i <= sc.reclaimIdx; i++) {
+      const z = node.zones[i]!;
+      if (z.managed) sc.nrToReclaim += Math.max(z.wmarkPages(WMARK_HIGH), SWAP_CLUSTER_MAX);
+    }
+    this.shrinkNode(node, sc);
+    if (sc.order && sc.nrReclaimed >= 2 << sc.order) sc.order = 0; // compact_gap(): leave the rest to kcompactd
+    return sc.nrScanned >= sc.nrToReclaim;
+  }
+
+  /**
+   * balance_pgdat(): reclaim from DEF_PRIORITY down until an eligible zone meets its high
+   * watermark at the order. A boosted watermark (fragmentation events) is repaid first by a
+   * gentler pass that neither writes nor swaps and stops at DEF_PRIORITY - 2; an unbalanced
+   * node abandons the boost and restarts as normal reclaim. Returns the order it ended at.
+   */
   private balancePgdat(node: PgData, order: number, highestZoneidx: number): number {
     const k = this.k;
     k.alloc.events.add(VmEvent.PAGEOUTRUN, 1);
+    // The zones' boosts stay in place (so parallel allocators near the watermark still stall)
+    // until this run ends; only those up to highest_zoneidx are counted and repaid.
     let nrBoostReclaim = 0;
-    const boosts = node.zones.map((z) => z.watermarkBoost);
-    for (const b of boosts) nrBoostReclaim += b;
-    const sc = this.newScanControl(GFP_KERNEL, order, highestZoneidx, 0, true);
-    const boosted = nrBoostReclaim > 0;
-    for (sc.priority = DEF_PRIORITY; sc.priority >= 1; ) {
-      let balanced = this.pgdatBalanced(node, sc.order, highestZoneidx);
-      if (!balanced && nrBoostReclaim) {
-        nrBoostReclaim = 0;
-        continue;
-      }
-      if (!nrBoostReclaim && balanced) break;
-      // kswapd_shrink_node()
-      sc.mayWritepage = !nrBoostReclaim;
-      sc.maySwap = !nrBoostReclaim;
-      sc.nrToReclaim = 0;
-      for (let i = 0; i <= highestZoneidx; i++) {
-        const z = node.zones[i]!;
-        if (z.managed) sc.nrToReclaim += Math.max(z.wmarkPages(WMARK_HIGH), SWAP_CLUSTER_MAX);
-      }
-      const before = sc.nrReclaimed;
-      this.shrinkNode(node, sc);
-      if (sc.order && sc.nrReclaimed >= 2 << sc.order) sc.order = 0; // compact_gap(): leave the rest to kcompactd
-      const got = sc.nrReclaimed - before;
-      if (nrBoostReclaim) nrBoostReclaim = Math.max(0, nrBoostReclaim - got);
-      balanced = this.pgdatBalanced(node, sc.order, highestZoneidx);
-      if (!got) sc.priority--;
-      else if (!balanced && got < sc.nrToReclaim) sc.priority--;
+    const zoneBoosts = new Array<number>(MAX_NR_ZONES).fill(0);
+    for (let i = 0; i <= highestZoneidx; i++) {
+      const z = node.zones[i]!;
+      if (!z.managed) continue;
+      nrBoostReclaim += z.watermarkBoost;
+      zoneBoosts[i] = z.watermarkBoost;
     }
-    if (!sc.nrReclaimed) k.kswapdFailureCounts[node.nid]!++;
+    const boosted = nrBoostReclaim > 0;
+    const sc = this.newScanControl(GFP_KERNEL, order, highestZoneidx, 0, true);
+    let balancedOut = false;
+    for (let restart = true; restart; ) {
+      restart = false;
+      this.setReclaimActive(node, highestZoneidx, true);
+      sc.priority = DEF_PRIORITY;
+      do {
+        const reclaimedBefore = sc.nrReclaimed;
+        let raisePriority = true;
+        sc.reclaimIdx = highestZoneidx;
+        const balanced = this.pgdatBalanced(node, sc.order, highestZoneidx);
+        if (!balanced && nrBoostReclaim) {
+          nrBoostReclaim = 0; // not balanced: forget the boost and reclaim for real
+          restart = true;
+          break;
+        }
+        if (!nrBoostReclaim && balanced) {
+          balancedOut = true; // goto out: no kswapd_failures accounting
+          break;
+        }
+        if (nrBoostReclaim && sc.priority === DEF_PRIORITY - 2) raisePriority = false; // no writeback for a boost
+        sc.mayWritepage = !nrBoostReclaim; // laptop_mode is 0
+        sc.maySwap = !nrBoostReclaim;
+        this.kswapdAgeNode(node, sc);
+        if (sc.priority < DEF_PRIORITY - 2) sc.mayWritepage = true;
+        sc.nrScanned = 0;
+        if (this.kswapdShrinkNode(node, sc)) raisePriority = false;
+        const got = sc.nrReclaimed - reclaimedBefore;
+        nrBoostReclaim -= Math.min(nrBoostReclaim, got);
+        // A boost pass that reclaims nothing cannot queue I/O to make progress: stop.
+        if (nrBoostReclaim && !got) break;
+        if (raisePriority || !got) sc.priority--;
+      } while (sc.priority >= 1);
+    }
+    if (!balancedOut && !sc.nrReclaimed) k.kswapdFailureCounts[node.nid]!++;
+    this.setReclaimActive(node, highestZoneidx, false);
     if (boosted) {
-      for (let i = 0; i < node.zones.length; i++) node.zones[i]!.watermarkBoost -= Math.min(node.zones[i]!.watermarkBoost, boosts[i]!);
+      for (let i = 0; i <= highestZoneidx; i++) {
+        if (!zoneBoosts[i]) continue;
+        const z = node.zones[i]!;
+        z.watermarkBoost -= Math.min(z.watermarkBoost, zoneBoosts[i]!);
+      }
+      // There is likely space now: let kcompactd defragment pageblocks.
       this.kcompactd?.wakeup(node.nid, PAGEBLOCK_ORDER, highestZoneidx);
     }
     return sc.order;

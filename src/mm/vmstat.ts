@@ -51,6 +51,7 @@ export enum NodeStat {
   NR_FOLL_PIN_RELEASED,
   NR_KERNEL_STACK,
   NR_SWAPCACHED,
+  NR_VMSCAN_IMMEDIATE_RECLAIM,
 }
 export const NODE_STAT_NAMES = namesOf(NodeStat);
 export const NR_NODE_STATS = NODE_STAT_NAMES.length;

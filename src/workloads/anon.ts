@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Kernel } from '../mm/kernel.js';
 import { createMm, exitMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
 import { touch } from '../mm/fault.js';
-import { ENOMEM, MmError } from '../mm/mm_error.js';
+import { ENOMEM, MmError, OomKilledError } from '../mm/mm_error.js';
 import { VmEvent } from '../mm/vmstat.js';
 import { zDuration, zSize } from '../scenario/units.js';
 import { allocPid, bytesToPages, isDying, periodOf, sampleSize, scheduleAt, windowEnd, windowShape, zSizeDist } from './common.js';
@@ -149,6 +149,8 @@ export class AnonWorkload implements Workload {
         p.chunks.push(vpn);
         counters.add(this.n.mmaps);
         this.write(ctx, mm, vpn, n); // with mlock the pages are there already (MAP_LOCKED populates); this finds any it could not get
+      } catch (e) {
+        if (!(e instanceof OomKilledError)) throw e; // OOM-killed while populating: the next op finds it gone
       } finally {
         this.countFaults(ctx, before);
       }
@@ -173,6 +175,7 @@ export class AnonWorkload implements Workload {
     try {
       touch(ctx.k, mm, vpn, n, true);
     } catch (e) {
+      if (e instanceof OomKilledError) return; // the OOM killer took it mid-access
       if (!(e instanceof MmError) || e.code !== -ENOMEM) throw e;
       ctx.counters.add(this.n.enomem);
     }

@@ -31,7 +31,7 @@ import { z } from 'zod';
 import { PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../mm/constants.js';
 import { createMm, exitMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
 import { touch } from '../mm/fault.js';
-import { ENOMEM, MmError } from '../mm/mm_error.js';
+import { ENOMEM, MmError, OomKilledError } from '../mm/mm_error.js';
 import { allocBuddyHugePage } from '../mm/hugetlb.js';
 import { zDuration, zSize } from '../scenario/units.js';
 import { allocPid, bytesToPages, freePages, isDying, runAs, scheduleAt } from './common.js';
@@ -71,11 +71,12 @@ export class CompactionTestWorkload implements Workload {
     // 1. MAP_LOCKED chunks, every page written.
     const maps: number[] = [];
     for (let left = lockedPages; left > 0 && !isDying(k, mm); left -= mapPages) {
-      const vpn = mmap(k, mm, mapPages, { locked: true });
-      maps.push(vpn);
       try {
+        const vpn = mmap(k, mm, mapPages, { locked: true });
+        maps.push(vpn);
         touch(k, mm, vpn, mapPages, true);
       } catch (e) {
+        if (e instanceof OomKilledError) break; // the loop's isDying() check would stop it too
         if (!(e instanceof MmError) || e.code !== -ENOMEM) throw e;
         counters.add(`${n}.lock_enomem`);
         break;

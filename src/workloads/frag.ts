@@ -33,7 +33,7 @@ import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, __GFP_NOWARN, __GFP_RETRY_MAYFAIL } f
 import type { CurrentTask } from '../mm/kernel.js';
 import { createMm, mmap, munmap } from '../mm/memory.js';
 import { touch } from '../mm/fault.js';
-import { ENOMEM, MmError } from '../mm/mm_error.js';
+import { ENOMEM, MmError, OomKilledError } from '../mm/mm_error.js';
 import { VmEvent } from '../mm/vmstat.js';
 import { showGfpFlags } from '../trace/gfp_names.js';
 import { zDuration } from '../scenario/units.js';
@@ -101,8 +101,10 @@ export class FragWorkload implements Workload {
           }
         }
       } catch (e) {
-        if (!(e instanceof MmError) || e.code !== -ENOMEM) throw e;
-        counters.add(`${this.name}.fill_enomem`);
+        if (!(e instanceof OomKilledError)) {
+          if (!(e instanceof MmError) || e.code !== -ENOMEM) throw e;
+          counters.add(`${this.name}.fill_enomem`);
+        }
       }
       counters.set(`${this.name}.filled_pages`, filled);
       if (isDying(k, mm)) return; // the OOM killer took it

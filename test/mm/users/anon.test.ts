@@ -14,7 +14,8 @@ import {
   pteSwapEntry, touch, tryToUnmapAnon,
 } from '../../../src/mm/memory.js';
 import { MigrateReason, migratePages } from '../../../src/mm/migrate.js';
-import { EFAULT, EINVAL, ENOMEM, MmError } from '../../../src/mm/mm_error.js';
+import { EFAULT, EINTR, EINVAL, ENOMEM, MmError, OomKilledError } from '../../../src/mm/mm_error.js';
+import { OOM_SCORE_ADJ_MIN } from '../../../src/mm/oom_kill.js';
 import {
   PG_anon, PG_dirty, PG_head, PG_mlocked, PG_swapbacked, PG_swapcache, PG_unevictable, PG_young,
 } from '../../../src/mm/page_flags.js';
@@ -109,7 +110,33 @@ describe('anonymous faults', () => {
     check(k);
   });
 
-  it('running out of memory is -ENOMEM with the faulted pages kept', () => {
+  it('running out of memory OOM-kills the faulting task: its touch stops there with OomKilledError', () => {
+    const start = mmap(k, mm, 1 << 15, { nohugepage: true });
+    let err: unknown = null;
+    try {
+      touch(k, mm, start, 1 << 15, true);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OomKilledError);
+    expect((err as MmError).code).toBe(-EINTR);
+    expect(k.oom.events.map((e) => e.victim?.pid)).toEqual([101]);
+    // Killed at its own fault: nothing after the faulting page was touched, and what it has
+    // stays until the oom_reaper runs at the next clock event.
+    const rss = mm.rssAnon();
+    expect(rss).toBeGreaterThan(10_000);
+    expect(mm.pte.has(start + rss)).toBe(false);
+    check(k);
+    k.clock.runUntil(k.clock.now);
+    expect(mm.exited).toBe(true);
+    expect(k.nodeStat(0, NodeStat.NR_ANON_PAGES)).toBe(0);
+    expect(() => touch(k, mm, start, 1, true)).toThrow(OomKilledError);
+    expect(() => mmap(k, mm, 1)).toThrow(OomKilledError);
+    check(k);
+  });
+
+  it('a task the OOM killer may not kill gets -ENOMEM, with the faulted pages kept', () => {
+    mm.oomScoreAdj = OOM_SCORE_ADJ_MIN;
     const start = mmap(k, mm, 1 << 15, { nohugepage: true });
     let err: unknown = null;
     try {
@@ -119,10 +146,12 @@ describe('anonymous faults', () => {
     }
     expect(err).toBeInstanceOf(MmError);
     expect((err as MmError).code).toBe(-ENOMEM);
+    expect(k.oom.events.every((e) => e.victim === null)).toBe(true);
     expect(mm.rssAnon()).toBeGreaterThan(10_000);
     check(k);
     exitMm(k, mm);
     expect(k.nodeStat(0, NodeStat.NR_ANON_PAGES)).toBe(0);
+    expect(() => touch(k, mm, start, 1, true)).toThrowError(expect.objectContaining({ code: -EINVAL })); // exited, not killed
     check(k);
   });
 });
