@@ -1,8 +1,9 @@
 /**
  * __alloc_pages_slowpath() (mm/page_alloc.c, 6.1.y) and its helpers: kswapd wakeup, the retry
  * at the min watermark, async direct compaction first for costly and non-movable high orders,
- * direct reclaim, should_reclaim_retry(), should_compact_retry() with priority escalation, and
- * the OOM killer for orders <= PAGE_ALLOC_COSTLY_ORDER.
+ * direct reclaim, should_reclaim_retry(), should_compact_retry() with priority escalation, the
+ * OOM killer for orders <= PAGE_ALLOC_COSTLY_ORDER, the OOM victim's reserve access, and
+ * __GFP_NOFAIL's reserve attempts and endless retry (bounded in the model: see nopage).
  */
 import { MigrateType, PAGE_ALLOC_COSTLY_ORDER } from './constants.js';
 import {
@@ -10,12 +11,15 @@ import {
   MIN_COMPACT_PRIORITY,
 } from './compaction.js';
 import {
-  __GFP_DIRECT_RECLAIM, __GFP_HARDWALL, __GFP_IO, __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_RETRY_MAYFAIL,
-  __GFP_THISNODE,
+  __GFP_DIRECT_RECLAIM, __GFP_HARDWALL, __GFP_IO, __GFP_MEMALLOC, __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY,
+  __GFP_RETRY_MAYFAIL, __GFP_THISNODE,
 } from './gfp.js';
 import type { Kernel } from './kernel.js';
+import { showGfpFlags } from '../trace/gfp_names.js';
 import { OomKiller, oomAllowed } from './oom_kill.js';
-import { ALLOC_CPUSET, ALLOC_KSWAPD, ALLOC_OOM, ALLOC_WMARK_HIGH, type AllocContext } from './page_alloc.js';
+import {
+  ALLOC_CPUSET, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NO_WATERMARKS, ALLOC_OOM, ALLOC_WMARK_HIGH, type AllocContext,
+} from './page_alloc.js';
 import { VmEvent, ZoneStat } from './vmstat.js';
 import type { Zone } from './zone.js';
 
@@ -23,6 +27,12 @@ import type { Zone } from './zone.js';
 export const MAX_RECLAIM_RETRIES = 16;
 /** MAX_COMPACT_RETRIES */
 export const MAX_COMPACT_RETRIES = 16;
+/**
+ * The model's bound on __GFP_NOFAIL's retries (the kernel loops forever): after this many OOM
+ * "progress" rounds and nopage retries without a page, the request is recorded as a livelock
+ * and fails.
+ */
+export const NOFAIL_MAX_RETRIES = 16;
 
 /** What the slowpath needs from reclaim (mm/vmscan.c). */
 export interface Reclaim {
@@ -42,10 +52,23 @@ export interface SlowpathStats {
   failed: number;
   /** Allocation failures by order. */
   failedByOrder: number[];
+  /** __GFP_NOFAIL requests given up after NOFAIL_MAX_RETRIES rounds (the kernel would loop forever). */
+  nofailLivelocks: number;
+}
+
+/** A __GFP_NOFAIL request the model stopped retrying. */
+export interface NofailLivelock {
+  timeNs: number;
+  comm: string;
+  pid: number;
+  gfp: number;
+  order: number;
 }
 
 export class AllocSlowpath {
-  readonly stats: SlowpathStats = { entered: 0, failed: 0, failedByOrder: new Array<number>(11).fill(0) };
+  readonly stats: SlowpathStats = { entered: 0, failed: 0, failedByOrder: new Array<number>(11).fill(0), nofailLivelocks: 0 };
+  /** The __GFP_NOFAIL requests that would have looped forever, in order. */
+  readonly livelocks: NofailLivelock[] = [];
 
   constructor(
     private readonly k: Kernel,
@@ -165,13 +188,35 @@ export class AllocSlowpath {
     return false;
   }
 
+  /**
+   * __gfp_pfmemalloc_flags(): the reserves a request may use beyond its watermark, 0 for none.
+   * PF_MEMALLOC contexts are not modelled; an OOM victim gets ALLOC_OOM (oom_reserves_allowed()).
+   */
+  private pfmemallocFlags(gfp: number): number {
+    if ((gfp & __GFP_NOMEMALLOC) !== 0) return 0;
+    if ((gfp & __GFP_MEMALLOC) !== 0) return ALLOC_NO_WATERMARKS;
+    return this.oom.currentIsVictim() ? ALLOC_OOM : 0;
+  }
+
+  /**
+   * __alloc_pages_cpuset_fallback(): there are no cpusets, so the retry without ALLOC_CPUSET
+   * would be the same attempt.
+   */
+  private cpusetFallback(gfp: number, order: number, allocFlags: number, ac: AllocContext): number {
+    return this.gpff(gfp, order, allocFlags | ALLOC_CPUSET, ac);
+  }
+
   /** __alloc_pages_may_oom() */
   private mayOom(gfp: number, order: number, ac: AllocContext): { slot: number; progress: boolean } {
     const slot = this.gpff((gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac);
     if (slot >= 0) return { slot, progress: false };
     if (!oomAllowed(gfp, order, ac.highestZoneidx)) return { slot: -1, progress: false };
-    const progress = this.oom.outOfMemory({ gfp, order, highestZoneidx: ac.highestZoneidx }) || (gfp & __GFP_NOFAIL) !== 0;
-    return { slot: -1, progress };
+    if (this.oom.outOfMemory({ gfp, order, highestZoneidx: ac.highestZoneidx }) || (gfp & __GFP_NOFAIL) !== 0) {
+      // A non-failing request gets the whole reserve.
+      const nofail = (gfp & __GFP_NOFAIL) !== 0 ? this.cpusetFallback(gfp, order, ALLOC_NO_WATERMARKS, ac) : -1;
+      return { slot: nofail, progress: true };
+    }
+    return { slot: -1, progress: false };
   }
 
   /** __alloc_pages_slowpath() */
@@ -181,6 +226,7 @@ export class AllocSlowpath {
     const canDirectReclaim = (gfp & __GFP_DIRECT_RECLAIM) !== 0;
     const canCompact = (gfp & __GFP_IO) !== 0;
     const costly = order > PAGE_ALLOC_COSTLY_ORDER;
+    const nofail = (gfp & __GFP_NOFAIL) !== 0;
     const loops = { n: 0 };
     const compact = { prio: DEF_COMPACT_PRIORITY as CompactPriority, retries: 0 };
     let compactResult = CompactResult.SKIPPED;
@@ -188,52 +234,78 @@ export class AllocSlowpath {
     if ((allocFlags & ALLOC_KSWAPD) !== 0) this.wakeAllKswapds(gfp, order, ac);
     let slot = this.gpff(gfp, order, allocFlags, ac);
     if (slot >= 0) return slot;
-    nopage: {
-      if (canDirectReclaim && canCompact && (costly || (order > 0 && ac.migratetype !== MigrateType.MOVABLE))) {
-        const r = this.directCompact(gfp, order, allocFlags, ac, INIT_COMPACT_PRIORITY);
-        if (r.slot >= 0) return r.slot;
-        compactResult = r.result;
-        if (costly && (gfp & __GFP_NORETRY) !== 0) {
-          if (compactResult === CompactResult.SKIPPED || compactResult === CompactResult.DEFERRED) break nopage;
-          if ((gfp & __GFP_THISNODE) !== 0) break nopage;
+    let toNopage = false;
+    if (
+      canDirectReclaim && canCompact && (costly || (order > 0 && ac.migratetype !== MigrateType.MOVABLE)) &&
+      this.pfmemallocFlags(gfp) === 0
+    ) {
+      const r = this.directCompact(gfp, order, allocFlags, ac, INIT_COMPACT_PRIORITY);
+      if (r.slot >= 0) return r.slot;
+      compactResult = r.result;
+      if (costly && (gfp & __GFP_NORETRY) !== 0) {
+        if (compactResult === CompactResult.SKIPPED || compactResult === CompactResult.DEFERRED || (gfp & __GFP_THISNODE) !== 0) {
+          toNopage = true;
+        } else {
           compact.prio = INIT_COMPACT_PRIORITY;
         }
       }
-      for (;;) {
+    }
+    // __GFP_NOFAIL's endless loops (OOM "progress" and nopage's goto retry) are bounded here.
+    let nofailRounds = 0;
+    for (;;) {
+      retry: for (; !toNopage; ) {
         if ((allocFlags & ALLOC_KSWAPD) !== 0) {
           this.wakeAllKswapds(gfp, order, ac);
           this.reclaim?.runPendingKswapd();
         }
-        // __gfp_pfmemalloc_flags(): an OOM victim may dip into the reserves to exit quickly.
-        if (this.oom.currentIsVictim()) allocFlags = ALLOC_OOM | (allocFlags & ALLOC_KSWAPD);
+        const reserveFlags = this.pfmemallocFlags(gfp);
+        if (reserveFlags) allocFlags = reserveFlags | (allocFlags & ALLOC_KSWAPD);
         slot = this.gpff(gfp, order, allocFlags, ac);
         if (slot >= 0) return slot;
-        if (!canDirectReclaim) break nopage;
+        if (!canDirectReclaim) break retry;
         const rec = this.directReclaim(gfp, order, allocFlags, ac);
         if (rec.slot >= 0) return rec.slot;
         let progress = rec.progress > 0;
         const dc = this.directCompact(gfp, order, allocFlags, ac, compact.prio);
         if (dc.slot >= 0) return dc.slot;
         compactResult = dc.result;
-        if ((gfp & __GFP_NORETRY) !== 0) break nopage;
-        if (costly && (!canCompact || (gfp & __GFP_RETRY_MAYFAIL) === 0)) break nopage;
+        if ((gfp & __GFP_NORETRY) !== 0) break retry;
+        if (costly && (!canCompact || (gfp & __GFP_RETRY_MAYFAIL) === 0)) break retry;
         if (this.shouldReclaimRetry(order, ac, allocFlags, progress, loops)) continue;
         if (progress && canCompact && this.shouldCompactRetry(order, ac, allocFlags, compactResult, compact)) continue;
         const oom = this.mayOom(gfp, order, ac);
         if (oom.slot >= 0) return oom.slot;
         // Avoid allocations with no watermarks from looping endlessly.
-        if (this.oom.currentIsVictim() && ((allocFlags & ALLOC_OOM) !== 0 || (gfp & __GFP_NOMEMALLOC) !== 0)) break nopage;
+        if (this.oom.currentIsVictim() && ((allocFlags & ALLOC_OOM) !== 0 || (gfp & __GFP_NOMEMALLOC) !== 0)) break retry;
         progress = oom.progress;
         if (progress) {
+          if (nofail && ++nofailRounds >= NOFAIL_MAX_RETRIES) break retry;
           loops.n = 0;
           continue;
         }
-        break nopage;
+        break retry;
+      }
+      // nopage: __GFP_NOFAIL tries the min reserve and retries; the kernel does so forever.
+      toNopage = false;
+      if (!nofail || !canDirectReclaim) break;
+      slot = this.cpusetFallback(gfp, order, ALLOC_MIN_RESERVE, ac);
+      if (slot >= 0) return slot;
+      if (++nofailRounds >= NOFAIL_MAX_RETRIES) {
+        this.recordLivelock(gfp, order);
+        break;
       }
     }
-    // nopage: __GFP_NOFAIL would loop here forever; the model fails it like any other request.
     this.stats.failed++;
     this.stats.failedByOrder[order]!++;
     return -1;
   }
+
+  /** The model stops a __GFP_NOFAIL request that keeps failing: count it and trace it. */
+  private recordLivelock(gfp: number, order: number): void {
+    const k = this.k;
+    this.stats.nofailLivelocks++;
+    this.livelocks.push({ timeNs: k.clock.now, comm: k.current.comm, pid: k.current.pid, gfp, order });
+    if (k.eventTrace) k.traceEvent('pagelab_nofail_livelock', `order=${order} gfp_mask=${showGfpFlags(gfp)} retries=${NOFAIL_MAX_RETRIES}`);
+  }
+
 }
