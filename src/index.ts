@@ -36,19 +36,28 @@ export { EventQueue } from './sim/clock.js';
 export { Kernel, type CurrentTask, type VmSysctls } from './mm/kernel.js';
 export {
   AddressSpace, type AddressSpaceOperations, MigrateMode, type WritebackControl, filemapAddFolio, filemapGetFolio,
-  filemapRemoveFolio, EAGAIN, EBUSY, ENOMEM,
+  filemapRemoveFolio, filemapReleaseFolio, folioAttachPrivate, folioDetachPrivate,
 } from './mm/filemap.js';
+// Typed errors: every refusal of the memory users is an MmError with a negative errno.
+export {
+  MmError, OomKilledError, EAGAIN, EBUSY, EEXIST, EFAULT, EFBIG, EHWPOISON, EINTR, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC,
+  ENXIO, EOPNOTSUPP,
+} from './mm/mm_error.js';
 export {
   type ShmemDevInfo, ShmemInode, shmemSetDevInfo, shmemGetDevInfo, shmemSetGemOps, shmemMigratepage, shmemAops,
-  shmemGetFolio, shmemTruncate, shmemWrite, shmemRead, mappingSetUnevictable, mappingClearUnevictable,
+  shmemGetFolio, shmemTruncate, shmemWrite, shmemRead, mappingSetUnevictable, mappingClearUnevictable, shmemLock,
 } from './mm/shmem.js';
 export { migrateFolio, migratePages, MigrateReason, putbackMovablePages } from './mm/migrate.js';
 export { Compaction, CompactControl, CompactResult, CompactPriority } from './mm/compaction.js';
 export { OomKiller, type OomTask, type OomEvent } from './mm/oom_kill.js';
-export { Vmscan, type Shrinker, type ShrinkControl, SHRINK_STOP, SHRINK_EMPTY } from './mm/vmscan.js';
+export { Vmscan, type Shrinker, type ShrinkControl, SHRINK_STOP, SHRINK_EMPTY, DEFAULT_SEEKS, SHRINK_BATCH } from './mm/vmscan.js';
 export { createMm, mmap, munmap, mlock, munlock, exitMm, MmStruct } from './mm/memory.js';
 export { touch } from './mm/fault.js';
-export { createFile, fileRead, fileWrite, fileTruncate, invalidateClean } from './mm/file.js';
+export { setThpSettings, thpSettings, type ThpSettings } from './mm/huge_memory.js';
+export {
+  createFile, fileRead, fileWrite, fileTruncate, invalidateClean, writebackMapping, dropPagecache,
+} from './mm/file.js';
+export { memoryFailure, type MemoryFailureReport, type MfResult } from './mm/memory_failure.js';
 export { swapon } from './mm/swapfile.js';
 export { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheShrinker } from './mm/slab.js';
 export { describePage } from './mm/describe_page.js';
