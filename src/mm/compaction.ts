@@ -157,6 +157,8 @@ export class Compaction {
   readonly stall = new CompactionStall();
   /** The duration of the last compact_zone() run, ns (set before mm_compaction_end is traced). */
   lastRunNs = 0;
+  /** Called around each scanner pass (isolate_migratepages, isolate_freepages): the bench times them. */
+  scanProbe: { start(): void; stop(): void } | null = null;
   private readonly contig = newContigPageInfo();
 
   constructor(private readonly k: Kernel) {}
@@ -796,7 +798,9 @@ export class Compaction {
       getNewPage: () => {
         if (cc.freeHead === cc.freepages.length) {
           cc.freepages.length = cc.freeHead = 0;
+          this.scanProbe?.start();
           this.isolateFreepages(cc);
+          this.scanProbe?.stop();
           if (cc.freepages.length === 0) return -1;
         }
         cc.nrFreepages--;
@@ -895,7 +899,10 @@ export class Compaction {
     while ((ret = this.compactFinished(cc)) === CompactResult.CONTINUE) {
       const iterationStartPfn = cc.migratePfn;
       cc.rescan = pageblockStartPfn(lastMigratedPfn) === pageblockStartPfn(iterationStartPfn);
-      if (!this.isolateMigratepages(cc)) {
+      this.scanProbe?.start();
+      const isolated = this.isolateMigratepages(cc);
+      this.scanProbe?.stop();
+      if (!isolated) {
         if (updateCached) zone.compactCachedMigratePfn[1] = zone.compactCachedMigratePfn[0]!;
       } else {
         updateCached = false;
