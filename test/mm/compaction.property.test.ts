@@ -22,7 +22,7 @@ type Op =
   | { kind: 'compact' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('cache' as const), n: fc.integer({ min: 1, max: 3000 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('cache' as const), n: fc.integer({ min: 1, max: 1000 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('kernel' as const), order: fc.integer({ min: 0, max: 3 }), reclaimable: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('free' as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pin' as const), at: fc.nat() }) },
@@ -33,8 +33,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 describe('compaction and migration keep the allocator consistent', () => {
   it('invariants hold after every migration step of random workloads', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 5, maxLength: 40 }), fc.boolean(), (ops, pcp) => {
-        const k = new Kernel(loadMachineSpec(`machine:\n  cpus: 2\n  pcp: ${pcp}\n  thp: false\n  memory: 48MiB\n`, 'm.yaml'));
+      fc.property(fc.array(op, { minLength: 5, maxLength: 25 }), fc.boolean(), (ops, pcp) => {
+        // 32 MiB (the smallest machine): 16 pageblocks, enough for the scanners and fast searches to cross several.
+        const k = new Kernel(loadMachineSpec(`machine:\n  cpus: 2\n  pcp: ${pcp}\n  thp: false\n  memory: 32MiB\n`, 'm.yaml'));
         k.compaction.onStep = () => checkInvariants(k.alloc);
         const file = k.owners.register(new AddressSpace('file', 'f', GFP_HIGHUSER_MOVABLE, { migrateFolio }));
         const cache: number[] = []; // page indexes in the file
@@ -81,7 +82,7 @@ describe('compaction and migration keep the allocator consistent', () => {
         const ev = k.alloc.events;
         expect(ev.get(VmEvent.COMPACT_STALL)).toBe(ev.get(VmEvent.COMPACT_SUCCESS) + ev.get(VmEvent.COMPACT_FAIL));
       }),
-      { numRuns: 40, seed: 20261125 },
+      { numRuns: 15 }, // the seed comes from test/setup/fast-check.ts (FC_SEED)
     );
   });
 });
