@@ -102,6 +102,8 @@ interface ScanControl {
 /** sc->nr (the fields used): pages taken off the inactive lists and what they were. */
 interface ShrinkNodeStat {
   taken: number;
+  /** Pages this pass started writing (no sc->nr field in the kernel; see balancePgdat()). */
+  pageout: number;
   fileTaken: number;
   /** Dirty file pages not yet under writeback. */
   unqueuedDirty: number;
@@ -415,6 +417,7 @@ export class Vmscan {
     this.lruNoteCost(node, file, stat.pageout);
     sc.nr.unqueuedDirty += stat.unqueuedDirty;
     sc.nr.writeback += stat.writeback;
+    sc.nr.pageout += stat.pageout;
     sc.nr.immediate += stat.immediate;
     sc.nr.taken += taken;
     if (file) sc.nr.fileTaken += taken;
@@ -675,7 +678,7 @@ export class Vmscan {
   /** shrink_node() */
   private shrinkNode(node: PgData, sc: ScanControl): void {
     const nr = sc.nr;
-    nr.taken = nr.fileTaken = nr.unqueuedDirty = nr.writeback = nr.immediate = 0;
+    nr.taken = nr.pageout = nr.fileTaken = nr.unqueuedDirty = nr.writeback = nr.immediate = 0;
     this.prepareScanCount(node, sc);
     const before = sc.nrReclaimed;
     this.shrinkLruvec(node, sc);
@@ -708,7 +711,7 @@ export class Vmscan {
     return {
       nrToReclaim, gfpMask: gfp, order, priority: DEF_PRIORITY, reclaimIdx, mayWritepage: true, mayUnmap: true, maySwap: true,
       mayDeactivateAnon: false, mayDeactivateFile: false, cacheTrimMode: false, fileIsTiny: false, isKswapd, nrScanned: 0,
-      nrReclaimed: 0, nr: { taken: 0, fileTaken: 0, unqueuedDirty: 0, writeback: 0, immediate: 0 },
+      nrReclaimed: 0, nr: { taken: 0, pageout: 0, fileTaken: 0, unqueuedDirty: 0, writeback: 0, immediate: 0 },
     };
   }
 
@@ -719,19 +722,32 @@ export class Vmscan {
     k.alloc.events.add(VmEvent.ALLOCSTALL_DMA + highestZoneidx, 1);
     if (k.eventTrace) k.traceEvent('mm_vmscan_direct_reclaim_begin', `order=${order} gfp_flags=${showGfpFlags(gfp)}`);
     for (let attempt = 0; attempt < 2; attempt++) {
+      let waited = false;
       for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
         const seen = new Set<number>();
+        const reclaimedBefore = sc.nrReclaimed;
+        let pageout = 0;
         for (const zone of zonelist) {
           if (zone.type > highestZoneidx || seen.has(zone.nid)) continue;
           seen.add(zone.nid);
           this.shrinkNode(k.nodes[zone.nid]!, sc);
+          pageout += sc.nr.pageout;
         }
         if (sc.nrReclaimed >= sc.nrToReclaim) break;
+        // As for kswapd: a pass that only started writes is taken to have lasted until they
+        // ended (no virtual time passes), so the next priority finds those pages clean.
+        if (sc.nrReclaimed === reclaimedBefore && pageout && this.waitForWriteback?.()) {
+          this.writebackThrottles++;
+          waited = true;
+        }
       }
-      // Nothing freed but pages are on their way to disk: throttle until the writeback ends
-      // (reclaim_throttle), then scan again so the now-clean pages can go.
-      if (sc.nrReclaimed || !this.waitForWriteback || !this.waitForWriteback()) break;
-      this.writebackThrottles++;
+      // Nothing freed but pages were on their way to disk: once the writes have ended
+      // (reclaim_throttle()), scan again so the now-clean pages can go.
+      if (sc.nrReclaimed) break;
+      if (!waited) {
+        if (!this.waitForWriteback?.()) break;
+        this.writebackThrottles++;
+      }
     }
     if (k.eventTrace) k.traceEvent('mm_vmscan_direct_reclaim_end', `nr_reclaimed=${sc.nrReclaimed}`);
     return sc.nrReclaimed;
@@ -929,6 +945,10 @@ export class Vmscan {
         sc.nrScanned = 0;
         if (this.kswapdShrinkNode(node, sc)) raisePriority = false;
         const got = sc.nrReclaimed - reclaimedBefore;
+        // Simplification: kswapd's pass takes no virtual time, but in the kernel the writes it
+        // started complete while it goes on scanning. A pass that only started writes is taken
+        // to have waited for them, so the next pass finds them rotated to the tail, clean.
+        if (!got && sc.nr.pageout && this.waitForWriteback?.()) this.writebackThrottles++;
         nrBoostReclaim -= Math.min(nrBoostReclaim, got);
         // A boost pass that reclaims nothing cannot queue I/O to make progress: stop.
         if (nrBoostReclaim && !got) break;
