@@ -11,11 +11,13 @@ import { registerCompareCommand } from './commands/compare.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerFidelityCommand } from './commands/fidelity.js';
 import { UsageError, describeError } from './errors.js';
+import { packageVersion } from './version.js';
 
 const program = new Command();
 program
   .name('pagelab')
   .description('A deterministic simulator of Linux 6.1 physical memory management')
+  .version(packageVersion(), '-V, --version', 'print the version of pagelab')
   .showHelpAfterError()
   .exitOverride();
 

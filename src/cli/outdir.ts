@@ -1,24 +1,101 @@
 /**
- * Results are written atomically: every file goes into a fresh sibling directory that is
+ * Output directories (`--out DIR`). Every file goes into a fresh sibling directory that is
  * renamed into place only when all of them are written, so a failed run leaves no partial DIR.
+ *
+ * DIR is replaced whole, so pagelab only ever replaces a directory it wrote itself: each one
+ * gets a marker file (OUTPUT_MARKER). An existing DIR without it (or a file) is refused, as
+ * are the working directory and its ancestors, and an empty directory is the one exception
+ * (nothing in it can be lost). checkOutputDir() runs these checks before any work is done,
+ * writeOutputDir() again before it replaces anything.
  */
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UsageError } from './errors.js';
 
-export async function writeOutputDir(dir: string, files: Record<string, string>): Promise<void> {
+/** The marker file in every directory pagelab writes. */
+export const OUTPUT_MARKER = '.pagelab-output';
+
+const MARKER_TEXT = 'This directory was written by pagelab. pagelab replaces it whole when it is given as --out again.\n';
+
+const CHOOSE = 'choose another DIR or remove it';
+
+function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+/**
+ * Throws a UsageError (naming the path and what to do) unless `dir` can be written: its parent
+ * is a writable directory, and `dir` is absent, an empty directory, or a directory pagelab wrote.
+ */
+export function checkOutputDir(dir: string, option = '--out'): void {
   const target = resolve(dir);
   const parent = dirname(target);
-  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
+  const fromTarget = relative(target, process.cwd());
+  if (fromTarget === '' || (fromTarget.split(sep)[0] !== '..' && !isAbsolute(fromTarget))) {
+    throw new UsageError(`${option} ${dir}: this is the working directory or one of its parents, which pagelab would replace whole; choose another DIR`);
+  }
+  let parentStat;
+  try {
+    parentStat = statSync(parent);
+  } catch {
+    throw new UsageError(`${option} ${dir}: the parent directory ${parent} does not exist; create it first or choose another DIR`);
+  }
+  if (!parentStat.isDirectory()) throw new UsageError(`${option} ${dir}: ${parent} is not a directory; choose another DIR`);
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`${option} ${dir}: cannot create files in ${parent} (permission denied); choose another DIR`);
+  }
+  let stat;
+  try {
+    stat = lstatSync(target);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return;
+    throw new UsageError(`${option} ${dir}: cannot inspect ${target}: ${errnoCode(e) ?? String(e)}; ${CHOOSE}`);
+  }
+  if (stat.isSymbolicLink()) throw new UsageError(`${option} ${dir}: ${target} is a symbolic link; pagelab would replace it: ${CHOOSE}`);
+  if (!stat.isDirectory()) throw new UsageError(`${option} ${dir}: ${target} exists and is not a directory; pagelab would replace it: ${CHOOSE}`);
+  const entries = readdirSync(target);
+  if (entries.length > 0 && !entries.includes(OUTPUT_MARKER)) {
+    throw new UsageError(
+      `${option} ${dir}: ${target} exists and was not written by pagelab (no ${OUTPUT_MARKER} in it); pagelab replaces DIR whole: ${CHOOSE}`,
+    );
+  }
+}
+
+/** A new empty sibling of `target`, created with the default mode (0777 less the umask), as mkdir(1) does. */
+async function makeTempDir(target: string): Promise<string> {
+  for (;;) {
+    const tmp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(tmp, { mode: 0o777 });
+      return tmp;
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Write `files` (flat names) and the marker into `dir`, atomically, replacing a previous pagelab DIR. */
+export async function writeOutputDir(dir: string, files: Record<string, string>, option = '--out'): Promise<void> {
+  checkOutputDir(dir, option); // again: the file system may have changed while the work ran
+  const target = resolve(dir);
+  const tmp = await makeTempDir(target);
   try {
     for (const [name, content] of Object.entries(files)) await writeFile(join(tmp, name), content);
-    if (existsSync(target)) {
+    await writeFile(join(tmp, OUTPUT_MARKER), MARKER_TEXT);
+    try {
+      await rename(tmp, target); // DIR absent, or an empty directory
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOTEMPTY' && errnoCode(e) !== 'EEXIST') throw e;
+      // DIR is not empty: replace it only if it is still one pagelab wrote.
+      if (!existsSync(join(target, OUTPUT_MARKER))) checkOutputDir(dir, option);
       const old = `${tmp}.old`;
       await rename(target, old);
       await rename(tmp, target);
       await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
     }
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });

@@ -47,7 +47,7 @@ export interface SpecLocator {
    * the path does not exist, the line of its nearest existing ancestor.
    */
   line(path: SpecPath): number | undefined;
-  /** How the value at `path` reads, for "found ...": `"-5"`, `a list of 3 entries`, `nothing`. */
+  /** How the value at `path` reads, for "found ...": `-5`, `"1 GiB"`, `a list of 3 entries`, `nothing`. */
   found(path: SpecPath): string;
 }
 
@@ -85,6 +85,7 @@ export function valueLocator(root: unknown): SpecLocator {
       if (value === null) return 'an empty value';
       if (Array.isArray(value)) return describeList(value.length);
       if (typeof value === 'object') return 'a mapping';
+      if (typeof value === 'number') return String(value); // numbers unquoted: found 2.5
       return quote(String(value));
     },
   };
@@ -151,7 +152,7 @@ function yamlLocator(doc: Document, lineCounter: LineCounter, text: string): Spe
         if (n.type === 'PLAIN' && n.range) {
           const src = text.slice(n.range[0], n.range[1]);
           if (src === '') return path.length === 0 ? 'an empty document' : 'an empty value';
-          return quote(src);
+          return typeof n.value === 'number' ? src : quote(src); // numbers unquoted, as written
         }
         return quote(String(n.value));
       }

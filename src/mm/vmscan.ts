@@ -853,6 +853,7 @@ export class Vmscan {
     if (sleep) {
       this.resetIsolationSuitable?.(nid);
       this.kcompactd?.wakeup(nid, sleepAllocOrder, sleepIdx);
+      // Simplified: traced at once; the kernel traces it after the HZ/10 short sleep confirms the balance.
       if (k.eventTrace) {
         k.setCurrent({ comm: `kswapd${nid}`, pid: 90 + nid, oomScoreAdj: 0 });
         k.traceEvent('mm_vmscan_kswapd_sleep', `nid=${nid}`);

@@ -27,6 +27,7 @@ import { machineConfigFromState } from '../import/build.js';
 import { type RealState, parseHarnessRun, parseRealStateJson } from '../import/procfs_parse.js';
 import { InputError } from '../machine/input_error.js';
 import { formatDuration } from './units.js';
+import { RUN_METRICS, expectedMetric, metricWorkload } from './metrics.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -322,6 +323,39 @@ function optionKeysOfKind(kind: unknown): string[] {
   return k === undefined ? [] : Object.keys(k.options.shape);
 }
 
+type SchemaDef = {
+  type?: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>;
+  options?: z.core.$ZodType[]; discriminator?: string; values?: unknown[];
+};
+const defOf = (t: z.core.$ZodType | undefined): SchemaDef | undefined => t?._zod.def as SchemaDef | undefined;
+
+/** The object schemas a value may be at `t`: wrappers (optional, default, transforms) removed, unions flattened. */
+function objectMembers(t: z.core.$ZodType | undefined): { shape: Record<string, z.core.$ZodType>; discriminator?: string }[] {
+  const def = defOf(t);
+  if (def === undefined) return [];
+  if (def.innerType !== undefined) return objectMembers(def.innerType);
+  if (def.type === 'pipe') return objectMembers(def.in);
+  if (def.type === 'object') return [{ shape: def.shape ?? {} }];
+  if (def.type === 'union') {
+    return (def.options ?? []).flatMap((o) => objectMembers(o).map((m) => (def.discriminator !== undefined ? { ...m, discriminator: def.discriminator } : m)));
+  }
+  return [];
+}
+
+/**
+ * The keys of the mapping an option schema takes at `path` below it, given the value `raw`
+ * there: of the union member its discriminator picks (a size distribution's `dist`), or of all.
+ */
+function schemaKeysAt(schema: z.core.$ZodType | undefined, path: readonly string[], raw: unknown): string[] {
+  let members = objectMembers(schema);
+  const picked = members.filter((m) => m.discriminator !== undefined && isRecord(raw) && defOf(m.shape[m.discriminator])?.values?.[0] === raw[m.discriminator]);
+  if (picked.length > 0) members = picked;
+  if (path.length === 0) return [...new Set(members.flatMap((m) => Object.keys(m.shape)))];
+  const [head, ...rest] = path;
+  const next = members.find((m) => head! in m.shape);
+  return next === undefined ? [] : schemaKeysAt(next.shape[head!], rest, isRecord(raw) ? raw[head!] : undefined);
+}
+
 function knownKeysFor(raw: unknown): KnownKeys {
   return (path) => {
     const p = path.map((s) => (typeof s === 'number' ? '#' : s));
@@ -332,6 +366,11 @@ function knownKeysFor(raw: unknown): KnownKeys {
     if (key === 'swap' || key === 'variants/#/swap') return Object.keys(swapShape);
     if (key === 'thp' || key === 'variants/#/thp') return Object.keys(thpShape);
     if (key === 'workloads/#') return [...WORKLOAD_COMMON_KEYS, ...optionKeysOfKind(at(raw, [...path, 'kind']))];
+    if (p[0] === 'workloads' && p.length > 2) {
+      const kind = at(raw, [...path.slice(0, 2), 'kind']);
+      const k = typeof kind === 'string' ? findWorkloadKind(kind) : undefined;
+      return k === undefined ? [] : schemaKeysAt(k.options, path.slice(2).map(String), at(raw, path.slice(0, 2)));
+    }
     if (key === 'variants/#') return Object.keys(variantShape);
     if (key === 'variants/#/machine') return Object.keys(variantMachineShape);
     if (key === 'variants/#/machine/sysctl') return Object.keys(variantMachineShape.sysctl.unwrap().shape);
@@ -517,6 +556,19 @@ export function parseScenario(
     }
   });
 
+  // metrics: the runner's own, or <workload>.<counter> of a workload here (whether the counter
+  // exists is known only after a run: see missingMetrics()).
+  const workloadNames = [...nameIndex.keys()];
+  doc.metrics.forEach((metric, i) => {
+    if (RUN_METRICS.includes(metric) || metricWorkload(metric, workloadNames) !== undefined) return;
+    const hint = suggestKey(metric, RUN_METRICS);
+    issues.push({
+      path: ['metrics', i],
+      expected: expectedMetric(workloadNames),
+      found: `${JSON.stringify(metric)}${hint === undefined ? '' : ` (did you mean ${JSON.stringify(hint)}?)`}`,
+    });
+  });
+
   if (!machine.thp && doc.thp?.enabled !== undefined && doc.thp.enabled !== 'never') {
     issues.push({ path: ['thp', 'enabled'], expected: 'never (machine.thp is false: this kernel has no transparent hugepages)' });
   }
@@ -661,6 +713,12 @@ function resolveIssues(scenario: Scenario, index: number): { run: ResolvedRun; i
     metrics: [...scenario.metrics],
   };
   return { run, issues };
+}
+
+/** `file:line` of a field of a scenario from loadScenario() (`file` alone when its line is unknown). */
+export function scenarioFieldLocation(scenario: Scenario, path: SpecPath): string {
+  const line = locators.get(scenario)?.line(path);
+  return line === undefined ? scenario.file : `${scenario.file}:${line}`;
 }
 
 /**

@@ -13,7 +13,7 @@
  *   snapshots: [1s, end]       # /proc snapshot times: durations <= duration, or `end` (default [end])
  *   trace: [mm_page_alloc_extfrag, "mm_compaction_*"]   # ftrace events to record: names or globs
  *                              #   (* and ?), optionally `system:` prefixed (kmem, compaction,
- *                              #   migrate); each must match a known event (default: none)
+ *                              #   migrate, vmscan); each must match a known event (default: none)
  *   premature_oom_free: auto   # free memory above which an OOM kill counts as premature:
  *                              #   `auto` (the eligible zones' high watermarks + the request) or a size
  * machine: {...}               # required: exactly the machine spec's machine: block (machines/*.yaml)
@@ -79,6 +79,8 @@ export const TRACE_EVENTS: readonly { system: string; name: string }[] = [
     'mm_compaction_kcompactd_wake',
   ].map((name) => ({ system: 'compaction', name })),
   { system: 'migrate', name: 'mm_migrate_pages' },
+  ...['mm_vmscan_kswapd_sleep', 'mm_vmscan_kswapd_wake', 'mm_vmscan_direct_reclaim_begin', 'mm_vmscan_direct_reclaim_end']
+    .map((name) => ({ system: 'vmscan', name })),
 ];
 
 /** The kmem events the page allocator fires through its KmemTraceSink. */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { MAX_ORDER, PAGE_SIZE, PAGEBLOCK_ORDER } from '../mm/constants.js';
 import type { CurrentTask, Kernel } from '../mm/kernel.js';
 import type { MmStruct } from '../mm/memory.js';
+import { formatSize } from '../machine/size.js';
 import { parseGfpFlags } from '../trace/gfp_names.js';
 import type { Prng } from '../sim/prng.js';
 import { zDuration, zSize } from '../scenario/units.js';
@@ -49,12 +50,20 @@ export interface SizeDist {
  */
 export const zSizeDist = z.union([
   zSize.transform((b): SizeDist => ({ dist: 'fixed', min: b, max: b })),
-  z.strictObject({ dist: z.literal('fixed'), size: zSize }).transform((o): SizeDist => ({ dist: 'fixed', min: o.size, max: o.size })),
+  // Discriminated on dist, so an error names dist, or min/max of the form dist picked.
   z
-    .strictObject({ dist: z.enum(['uniform', 'lognormal']), min: zSize, max: zSize })
-    .refine((o) => o.min > 0 && o.min <= o.max, { message: 'expected 0 < min <= max' })
-    .transform((o): SizeDist => ({ dist: o.dist, min: o.min, max: o.max })),
+    .discriminatedUnion('dist', [
+      z.strictObject({ dist: z.literal('fixed'), size: zSize }),
+      z.strictObject({ dist: z.literal('uniform'), min: zSize, max: zSize }).superRefine(checkMinMax),
+      z.strictObject({ dist: z.literal('lognormal'), min: zSize, max: zSize }).superRefine(checkMinMax),
+    ], { error: (iss) => (iss.code === 'invalid_union' ? 'fixed, uniform or lognormal' : undefined) })
+    .transform((o): SizeDist => (o.dist === 'fixed' ? { dist: 'fixed', min: o.size, max: o.size } : { dist: o.dist, min: o.min, max: o.max })),
 ]);
+
+function checkMinMax(o: { min: number; max: number }, ctx: z.RefinementCtx): void {
+  if (!(o.min > 0)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'a size > 0' });
+  else if (o.min > o.max) ctx.addIssue({ code: 'custom', path: ['max'], message: `a size >= min (${formatSize(o.min)})` });
+}
 
 /** A standard normal variate from 12 uniforms (Irwin-Hall; deterministic, no trigonometry). */
 function normal(prng: Prng): number {

@@ -109,7 +109,7 @@ export const memscenOptions = z.strictObject({
   kalloc_orders: z.array(z.number().int().min(0).max(10)).default([])
     .describe('oom-fragmented: kernel allocations of these orders, in stages, instead of the hugepage block'),
   max_allocs: z.number().int().min(1).default(200000).describe('oom-fragmented: cap per kalloc stage'),
-}).refine((o) => o.shmem_pct + o.cache_pct <= 100, { message: 'shmem_pct + cache_pct must be at most 100' });
+}).refine((o) => o.shmem_pct + o.cache_pct <= 100, { message: 'shmem_pct + cache_pct at most 100' });
 export type MemscenOptions = z.output<typeof memscenOptions>;
 
 /** memscen's unit types. */

@@ -38,10 +38,10 @@ export const slabOptions = z
     ...windowShape,
   })
   .refine((o) => o.object_size >= 8 && o.object_size <= PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER, {
-    message: 'object_size must be 8 bytes .. 32KiB',
+    message: 'a size from 8 bytes to 32KiB',
     path: ['object_size'],
   })
-  .refine((o) => o.tick > 0, { message: 'tick must be positive', path: ['tick'] });
+  .refine((o) => o.tick > 0, { message: 'a positive duration', path: ['tick'] });
 export type SlabOptions = z.output<typeof slabOptions>;
 
 export class SlabWorkload implements Workload {

@@ -35,7 +35,7 @@ describe('pagelab replay', () => {
     const r = pagelab(['replay', 'trace.txt', '--machine', 'm.yaml', '--placement', 'trace', '--out', 'out'], dir);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['buddyinfo', 'pagetypeinfo', 'placements.tsv', 'vmstat', 'zoneinfo']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.pagelab-output', 'buddyinfo', 'pagetypeinfo', 'placements.tsv', 'vmstat', 'zoneinfo']);
     expect(readFileSync(join(dir, 'out', 'placements.tsv'), 'utf8')).toBe(
       'seq\tevent\ttrace_pfn\tsim_pfn\torder\tmigratetype\n' +
         '0\talloc\t0x100200\t0x100200\t1\t0\n1\talloc\t0x100000\t0x100000\t0\t1\n2\tfree\t0x100200\t0x100200\t1\t1\n',
@@ -57,7 +57,7 @@ describe('pagelab replay', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'machine:\n  cpus: 1\n  zones:\n    - { name: Normal, start_pfn: 0x100000, pages: -5 }\n');
     const r = pagelab(['replay', 'trace.txt', '--machine', 'bad.yaml', '--out', 'x'], dir);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^pagelab: bad\.yaml:4: machine\.zones\[0\]\.pages: expected .*found "-5"\n$/);
+    expect(r.stderr).toMatch(/^pagelab: bad\.yaml:4: machine\.zones\[0\]\.pages: expected .*found -5\n$/);
     expect(r.stderr).not.toContain('    at ');
   });
 
@@ -68,6 +68,14 @@ describe('pagelab replay', () => {
     const m = pagelab(['replay', 'nope.txt', '--machine', 'm.yaml', '--out', 'x'], dir);
     expect(m.status).toBe(2);
     expect(m.stderr).toBe('pagelab: nope.txt: cannot read the trace: no such file\n');
+  });
+});
+
+describe('pagelab --version', () => {
+  it('prints the version of package.json', () => {
+    const r = pagelab(['--version'], dir);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(r).toEqual({ status: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 });
 

@@ -50,7 +50,7 @@ describe('pagelab import (the command function)', () => {
     const out = join(dir, 'frag');
     sink.text = '';
     const res = await importCommand({ harness: fixturePath('a-random.1.json'), phase: 'fragmented', seed: '4', out }, sink);
-    expect(readdirSync(out).sort()).toEqual(['buddyinfo', 'machine.yaml', 'pagetypeinfo', 'state.json', 'zoneinfo']);
+    expect(readdirSync(out).sort()).toEqual(['.pagelab-output', 'buddyinfo', 'machine.yaml', 'pagetypeinfo', 'state.json', 'zoneinfo']);
     const state = parseHarnessRun(fixtureText('a-random.1.json'), fixturePath('a-random.1.json'), 'fragmented');
     expect(readFileSync(join(out, 'buddyinfo'), 'utf8')).toBe(renderBuddyinfo(snapshotOfState(state)));
     expect(readFileSync(join(out, 'pagetypeinfo'), 'utf8')).toBe(renderPagetypeinfo(snapshotOfState(state)));
@@ -103,7 +103,7 @@ describe('pagelab import (errors)', () => {
     expect(await usageError(['--zoneinfo', 'z', '--buddyinfo', 'b', '--pagetypeinfo', 'p', '--phase', 'boot', ...out])).toBe(
       '--phase: only with --harness (a harness run has phases; /proc files are one moment)',
     );
-    expect(await usageError(['--harness', fixturePath('a-random.1.json'), '--seed', '-3', ...out])).toBe('--seed: expected a whole number from 0 to 4294967295, found "-3"');
+    expect(await usageError(['--harness', fixturePath('a-random.1.json'), '--seed', '-3', ...out])).toBe('--seed: expected a whole number from 0 to 4294967295, found -3');
     expect(await usageError(['--harness', join(dir, 'missing.json'), ...out])).toBe(`${join(dir, 'missing.json')}: cannot read the harness run: no such file`);
   });
 
@@ -125,7 +125,7 @@ describe.skipIf(!wired)('pagelab import (the built CLI)', () => {
     const ok = spawnSync(process.execPath, [MAIN, 'import', '--harness', fixturePath('b-unpinned.1.json'), '--phase', 'fragmented', '--out', join(dir, 'cli')], { encoding: 'utf8' });
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
-    expect(readdirSync(join(dir, 'cli')).sort()).toEqual(['buddyinfo', 'machine.yaml', 'pagetypeinfo', 'state.json', 'zoneinfo']);
+    expect(readdirSync(join(dir, 'cli')).sort()).toEqual(['.pagelab-output', 'buddyinfo', 'machine.yaml', 'pagetypeinfo', 'state.json', 'zoneinfo']);
     const bad = spawnSync(process.execPath, [MAIN, 'import', '--harness', fixturePath('b-unpinned.1.json'), '--phase', 'x', '--out', join(dir, 'x')], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^pagelab: .*b-unpinned\.1\.json:1: phases: expected a phase named "x"/);

@@ -120,12 +120,12 @@ describe('loadScenario: errors name file, line, field, expected and found', () =
   });
 
   it('a bad variant override value names the variant field', () => {
-    expect(message(BASE.replace('{ rate: 2000 }', '{ rate: -1 }'))).toBe('s.yaml:15: variants[1].workloads.churn0.rate: expected a number > 0, found "-1"');
+    expect(message(BASE.replace('{ rate: 2000 }', '{ rate: -1 }'))).toBe('s.yaml:15: variants[1].workloads.churn0.rate: expected a number > 0, found -1');
     expect(message(BASE.replace('  - name: fast', '  - name: fast\n    machine: { sysctl: { watermark_scale_factor: 0 } }'))).toBe(
-      's.yaml:15: variants[1].machine.sysctl.watermark_scale_factor: expected a whole number from 1 to 3000, found "0"',
+      's.yaml:15: variants[1].machine.sysctl.watermark_scale_factor: expected a whole number from 1 to 3000, found 0',
     );
     expect(message(BASE.replace('  - name: fast', '  - name: fast\n    vm: { swappiness: 300 }'))).toBe(
-      's.yaml:15: variants[1].vm.swappiness: expected a whole number from 0 to 200, found "300"',
+      's.yaml:15: variants[1].vm.swappiness: expected a whole number from 0 to 200, found 300',
     );
   });
 
@@ -162,7 +162,7 @@ describe('loadScenario: errors name file, line, field, expected and found', () =
   });
 
   it('machine errors read as in a machine spec', () => {
-    expect(message(BASE.replace('memory: 1GiB', 'memory: 1GiB\n  cpus: 0'))).toBe('s.yaml:8: machine.cpus: expected a whole number of CPUs from 1 to 1024, found "0"');
+    expect(message(BASE.replace('memory: 1GiB', 'memory: 1GiB\n  cpus: 0'))).toBe('s.yaml:8: machine.cpus: expected a whole number of CPUs from 1 to 1024, found 0');
     expect(message(BASE.replace('memory: 1GiB', 'memory: 1GiB\n  cpu: 2'))).toBe(
       's.yaml:8: machine.cpu: expected one of the keys cpus, pcp, thp, memory, zones, nodes, sysctl, found unknown key "cpu" (did you mean "cpus"?)',
     );
@@ -179,7 +179,9 @@ describe('loadScenario: errors name file, line, field, expected and found', () =
   it('snapshots, trace, swap, sample_every and YAML syntax', () => {
     expect(message(BASE.replace('[1s, end]', '[1s, 20s]'))).toBe("s.yaml:4: scenario.snapshots[1]: expected a time within the scenario's duration (10s), or end, found \"20s\"");
     expect(message(BASE.replace('[1s, end]', '[1s, 1000ms]'))).toBe('s.yaml:4: scenario.snapshots[1]: expected each snapshot time once, found a second snapshot at 1s');
-    expect(message(BASE.replace('mm_page_alloc_extfrag', 'mm_vmscan_*'))).toMatch(/^s\.yaml:5: scenario\.trace\[0\]: expected an event name or glob matching a modelled event: kmem: mm_page_alloc, .*, found "mm_vmscan_\*"$/);
+    expect(message(BASE.replace('mm_page_alloc_extfrag', 'mm_shrink_slab_*'))).toMatch(
+      /^s\.yaml:5: scenario\.trace\[0\]: expected an event name or glob matching a modelled event: kmem: mm_page_alloc, .*; vmscan: mm_vmscan_kswapd_sleep, .*, found "mm_shrink_slab_\*"$/,
+    );
     expect(message(BASE + 'swap: { size: 1GiB, bogus: 1 }\n')).toBe('s.yaml:16: swap.bogus: expected one of the keys size, write_latency, read_latency, found unknown key "bogus"');
     expect(message(BASE + 'swap: { size: true }\n')).toBe('s.yaml:16: swap.size: expected a size such as 4KiB, 512MiB or 2GiB (0 for no swap), found "true"');
     expect(message(BASE + 'swap: yes please\n')).toMatch(/^s\.yaml:16: swap: expected a size such as 4KiB, 512MiB or 2GiB \(0 for no swap\), found "yes please"$/);
@@ -190,6 +192,31 @@ describe('loadScenario: errors name file, line, field, expected and found', () =
     expect(message(BASE.replace('machine:\n  memory: 1GiB', 'machine:\n  memory: 1GiB\n  thp: false') + 'thp: { enabled: always }\n')).toBe(
       's.yaml:17: thp.enabled: expected never (machine.thp is false: this kernel has no transparent hugepages), found "always"',
     );
+  });
+
+  it('size distributions name dist, min or max, with numbers unquoted', () => {
+    const anon = (rss: string): string => message(BASE.replace('  - { kind: churn, rate: 1000 }', `  - { kind: anon, rss: ${rss} }`).replace(/\n {4}workloads: \{ churn0.*\n/, '\n'));
+    expect(anon('{ dist: gaussian, min: 1MiB, max: 2MiB }')).toBe('s.yaml:11: workloads[0].rss.dist: expected fixed, uniform or lognormal, found "gaussian"');
+    expect(anon('{ min: 1MiB, max: 2MiB }')).toBe('s.yaml:11: workloads[0].rss.dist: expected fixed, uniform or lognormal, found nothing');
+    expect(anon('{ dist: uniform, min: 2MiB, max: 1MiB }')).toBe('s.yaml:11: workloads[0].rss.max: expected a size >= min (2MiB), found "1MiB"');
+    expect(anon('{ dist: lognormal, min: 0, max: 1MiB }')).toBe('s.yaml:11: workloads[0].rss.min: expected a size > 0, found 0');
+    expect(anon('{ dist: fixed, size: lots }')).toBe('s.yaml:11: workloads[0].rss.size: expected a size such as 4KiB, 512MiB or 2GiB, found "lots"');
+    expect(anon('{ dist: uniform, min: 1MiB, max: 2MiB, mean: 3 }')).toMatch(/^s\.yaml:11: workloads\[0\]\.rss\.mean: expected one of the keys .*found unknown key "mean"$/);
+    expect(message(BASE.replace('rate: 1000 }', 'rate: 2.5, target_fill: 1.5 }'))).toBe('s.yaml:11: workloads[0].target_fill: expected a number < 1, found 1.5');
+  });
+
+  it('object-level checks read as expectations', () => {
+    const slab = (opts: string): string => message(BASE.replace('  - { kind: churn, rate: 1000 }', `  - { kind: slab, ${opts} }`).replace(/\n {4}workloads: \{ churn0.*\n/, '\n'));
+    expect(slab('object_size: 64KiB')).toBe('s.yaml:11: workloads[0].object_size: expected a size from 8 bytes to 32KiB, found "64KiB"');
+    expect(slab('tick: 0s')).toBe('s.yaml:11: workloads[0].tick: expected a positive duration, found "0s"');
+  });
+
+  it('metrics: the run\'s own or a workload\'s counter, else an error naming the metric and the names there are', () => {
+    expect(() => loadScenario(`${BASE}metrics: [oom_kills, churn0.allocs, churn0.anything_at_all]\n`, 's.yaml')).not.toThrow();
+    const e = errorOf(`${BASE}metrics:\n  - oom_kills\n  - compact_stal\n`);
+    expect(e.line).toBe(18);
+    expect(e.message).toMatch(/^s\.yaml:18: metrics\[1\]: expected a summary metric: one of allocstall, .*compact_stall, .*, or a workload counter <workload>\.<counter> \(workloads: churn0\), found "compact_stal" \(did you mean "compact_stall"\?\)$/);
+    expect(message(`${BASE}metrics: [churn1.allocs]\n`)).toMatch(/^s\.yaml:16: metrics\[0\]: expected .*\(workloads: churn0\), found "churn1\.allocs"$/);
   });
 
   it('parseScenario without source has no line', () => {
@@ -290,6 +317,7 @@ describe('trace globs', () => {
     expect(traceEventsMatching('kmem:*')).toEqual(['mm_page_alloc', 'mm_page_free', 'mm_page_pcpu_drain', 'mm_page_alloc_extfrag']);
     expect(traceEventsMatching('compaction:mm_compaction_begin')).toEqual(['mm_compaction_begin']);
     expect(traceEventsMatching('kmem:mm_compaction_begin')).toEqual([]);
-    expect(traceEventsMatching('mm_vmscan_*')).toEqual([]);
+    expect(traceEventsMatching('vmscan:*')).toEqual(['mm_vmscan_kswapd_sleep', 'mm_vmscan_kswapd_wake', 'mm_vmscan_direct_reclaim_begin', 'mm_vmscan_direct_reclaim_end']);
+    expect(traceEventsMatching('mm_shrink_slab_*')).toEqual([]);
   });
 });

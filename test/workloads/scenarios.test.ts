@@ -1,10 +1,10 @@
 /**
  * The scenario files in scenarios/ written for the workload building blocks (frag,
- * stress-highalloc, compaction-test): until the scenario runner lands, check them as far as the
- * workload registry and the machine spec go — YAML that parses, the documented top-level
- * shape, a machine the spec loader accepts (1-4 GiB), every workload entry (and every variant's
- * overrides merged into it) valid against its kind's strict options schema, and every time
- * they name inside the run.
+ * stress-highalloc, compaction-test), checked statically (running them is for their own
+ * tests): YAML that parses, the documented top-level shape, a machine the spec loader accepts
+ * (1-4 GiB), the scenario loader's checks with every variant resolved, every workload entry (and
+ * every variant's overrides merged into it) valid against its kind's strict options schema, and
+ * every time they name inside the run.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

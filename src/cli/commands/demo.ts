@@ -10,7 +10,7 @@ import { Prng } from '../../sim/prng.js';
 import { findWorkloadKind } from '../../workloads/index.js';
 import { RunCounters } from '../../workloads/workload.js';
 import { Kernel } from '../../mm/kernel.js';
-import { UsageError } from '../errors.js';
+import { UsageError, foundValue } from '../errors.js';
 import { defaultMachine, loadMachineFile } from '../machine_file.js';
 
 export interface DemoOptions {
@@ -35,7 +35,7 @@ class ExtfragCounter implements KmemTraceSink {
 
 function parseWhole(name: string, v: string, min: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name}: expected a whole number >= ${min}, found "${v}"`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name}: expected a whole number >= ${min}, found ${foundValue(v)}`);
   return n;
 }
 
@@ -43,7 +43,7 @@ export function demoCommand(opts: DemoOptions): void {
   const seed = parseWhole('--seed', opts.seed, 0);
   const ops = parseWhole('--ops', opts.ops, 1);
   const fill = Number(opts.fill);
-  if (!(fill > 0 && fill < 1)) throw new UsageError(`--fill: expected a fraction between 0 and 1, found "${opts.fill}"`);
+  if (!(fill > 0 && fill < 1)) throw new UsageError(`--fill: expected a fraction between 0 and 1, found ${foundValue(opts.fill)}`);
   const config = opts.machine ? loadMachineFile(opts.machine) : defaultMachine();
   const k = new Kernel(config, seed);
   const { alloc, minFreeKbytes } = k;

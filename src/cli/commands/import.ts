@@ -13,7 +13,7 @@ import { type ImportReport, applyState, machineSpecYaml, realStateJson } from '.
 import { ImportError, type RealState, parseHarnessRun, parseProcfsState } from '../../import/procfs_parse.js';
 import { UsageError, parseSeed } from '../errors.js';
 import { readTextFile } from '../machine_file.js';
-import { writeOutputDir } from '../outdir.js';
+import { checkOutputDir, writeOutputDir } from '../outdir.js';
 
 export interface ImportOptions {
   zoneinfo?: string;
@@ -62,6 +62,7 @@ function readState(opts: ImportOptions): RealState {
 /** The import itself; ImportErrors are thrown as they are (registerImportCommand() turns them into UsageErrors). */
 export async function importCommand(opts: ImportOptions, out: Writer = process.stdout): Promise<ImportResult> {
   const seed = parseSeed(opts.seed);
+  checkOutputDir(opts.out);
   const state = readState(opts);
   // Boot from the spec text we write, so machine.yaml is exactly the machine the state was applied to.
   const firstYaml = machineSpecYaml(state);

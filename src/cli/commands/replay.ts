@@ -5,7 +5,7 @@ import { takeSnapshot } from '../../mm/show.js';
 import { type Placement, ReplayError, placementsTsv, replayTrace } from '../../replay/replay.js';
 import { UsageError } from '../errors.js';
 import { loadMachineFile, readTextFile } from '../machine_file.js';
-import { writeOutputDir } from '../outdir.js';
+import { checkOutputDir, writeOutputDir } from '../outdir.js';
 
 export interface ReplayOptions {
   machine: string;
@@ -19,6 +19,7 @@ export async function replayCommand(tracePath: string, opts: ReplayOptions): Pro
   }
   const config = loadMachineFile(opts.machine);
   const text = readTextFile(tracePath, 'trace');
+  checkOutputDir(opts.out);
   const { alloc } = bootMachine(config);
   let rows;
   try {

@@ -2,8 +2,11 @@
  * `pagelab run SCENARIO [--variant V] [--seed S] [--out DIR]`: one run of a scenario variant,
  * with a progress bar on stderr (when it is a terminal) and a summary table on stdout. DIR
  * (written atomically) gets summary.json, series.csv, the /proc snapshots, the OOM reports and
- * the traces (see src/scenario/outputs.ts). Ctrl-C stops the run and writes nothing.
+ * the traces (see src/scenario/outputs.ts), and run-info.json: what the run measured (memory,
+ * wall time), the one file that differs between identical runs. Ctrl-C stops the run and
+ * writes nothing.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { loadScenario } from '../../scenario/load.js';
@@ -14,7 +17,9 @@ import type { RunResult } from '../../scenario/types.js';
 import { formatDuration } from '../../scenario/units.js';
 import { UsageError, parseSeed } from '../errors.js';
 import { readTextFile, scenarioFileReader } from '../machine_file.js';
-import { writeOutputDir } from '../outdir.js';
+import { metricWarnings } from '../metric_warnings.js';
+import { checkOutputDir, writeOutputDir } from '../outdir.js';
+import { packageVersion } from '../version.js';
 
 export interface RunCommandOptions {
   variant?: string;
@@ -63,7 +68,8 @@ export function summaryTable(r: RunResult, scenarioMetrics: readonly string[]): 
     if (scenarioMetrics.includes(n) || m[n] !== undefined) names.push(n);
   }
   const width = Math.max(6, ...names.map((n) => n.length));
-  let out = `${r.scenario} / ${r.variant}, seed ${r.seed}: ${formatDuration(r.durationNs)} simulated, ${m['sim_events'] ?? 0} events, memmap ${mib(m['memmap_bytes'] ?? 0)}\n`;
+  let out = `${r.scenario} / ${r.variant}, seed ${r.seed}: ${formatDuration(r.durationNs)} simulated, ${m['sim_events'] ?? 0} events, ` +
+    `memmap ${mib(m['memmap_bytes'] ?? 0)}, model ~${mib(m['model_bytes'] ?? 0)} (estimate)\n`;
   out += `  ${'metric'.padEnd(width)}  value\n`;
   for (const n of names) out += `  ${n.padEnd(width)}  ${formatValue(m[n])}\n`;
   return out;
@@ -108,11 +114,47 @@ function progressBar(scenario: Scenario, variant: string): { update(simNs: numbe
   };
 }
 
+/** Peaks of this process's memory, sampled while the run goes (the JS heap and the typed arrays' buffers) and from the OS (RSS). */
+class MemoryPeaks {
+  heapUsed = 0;
+  arrayBuffers = 0;
+
+  sample(): void {
+    const m = process.memoryUsage();
+    this.heapUsed = Math.max(this.heapUsed, m.heapUsed);
+    this.arrayBuffers = Math.max(this.arrayBuffers, m.arrayBuffers);
+  }
+
+  /** getrusage()'s ru_maxrss: the peak resident set of the whole process so far. */
+  rss(): number {
+    return process.resourceUsage().maxRSS * 1024;
+  }
+}
+
+/** run-info.json: what this run measured, as opposed to what it computed (not byte-identical between runs). */
+function runInfoJson(r: RunResult, peaks: MemoryPeaks, wallSeconds: number): string {
+  const events = r.summary['sim_events'] ?? 0;
+  return `${JSON.stringify({
+    note: 'measured on this machine, so it differs between identical runs (summary.json does not)',
+    pagelab_version: packageVersion(),
+    node_version: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    wall_seconds: Math.round(wallSeconds * 1000) / 1000,
+    sim_events_per_wall_second: wallSeconds > 0 ? Math.round(events / wallSeconds) : null,
+    peak_rss_bytes: peaks.rss(),
+    peak_heap_used_bytes: peaks.heapUsed,
+    peak_array_buffers_bytes: peaks.arrayBuffers,
+    heap_size_limit_bytes: getHeapStatistics().heap_size_limit,
+    model_bytes_estimate: r.summary['model_bytes'] ?? null,
+  }, null, 2)}\n`;
+}
+
 /** The command itself. Returns the run's result, or null when it was interrupted (nothing written). */
 export async function runCommand(file: string, opts: RunCommandOptions, out: Writer = process.stdout, err: Writer = process.stderr): Promise<RunResult | null> {
   const seed = parseSeed(opts.seed);
   const scenario = loadScenario(readTextFile(file, 'scenario'), file, scenarioFileReader(file));
   const variant = pickVariant(scenario, opts.variant);
+  if (opts.out !== undefined) checkOutputDir(opts.out);
 
   const signal = { aborted: false };
   const onSignal = (): void => {
@@ -121,19 +163,29 @@ export async function runCommand(file: string, opts: RunCommandOptions, out: Wri
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const bar = (opts.progress ?? process.stderr.isTTY === true) ? progressBar(scenario, variant) : null;
+  const peaks = new MemoryPeaks();
+  const started = performance.now();
   let result: RunResult;
   try {
     result = await runScenarioAsync(scenario, variant, seed, {
       signal,
-      onProgress: (simNs, _total, events) => bar?.update(simNs, events),
+      onProgress: (simNs, _total, events) => {
+        peaks.sample();
+        bar?.update(simNs, events);
+      },
       pause: () => new Promise((resolve) => setImmediate(resolve)),
     });
+    peaks.sample();
+    const wallSeconds = (performance.now() - started) / 1000;
     bar?.stop();
     const files = runOutputFiles(result);
+    files['run-info.json'] = runInfoJson(result, peaks, wallSeconds);
     // A signal from here on lets the (short) write finish: DIR is then complete, never partial.
     if (opts.out !== undefined) await writeOutputDir(opts.out, files);
     out.write(summaryTable(result, scenario.metrics));
+    out.write(`memory (measured): peak RSS ${mib(peaks.rss())}, JS heap ${mib(peaks.heapUsed)}, array buffers ${mib(peaks.arrayBuffers)}\n`);
     out.write(opts.out !== undefined ? `wrote ${opts.out}: ${describeFiles(files)}\n` : '(no --out: no files written)\n');
+    for (const w of metricWarnings(scenario, [result.summary], 'this run')) err.write(w);
   } catch (e) {
     bar?.stop();
     if (e instanceof RunAborted) {

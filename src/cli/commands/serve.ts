@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
-import { UsageError } from '../errors.js';
+import { UsageError, foundValue } from '../errors.js';
 import { readTextFile } from '../machine_file.js';
 import { defaultSiteDir, siteBuilt, startSiteServer, type Preload, type SiteServer } from '../site_server.js';
 
@@ -23,7 +23,7 @@ export const DEFAULT_PORT = 4180;
 function parsePort(v: string | undefined): number {
   if (v === undefined) return DEFAULT_PORT;
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n > 65535) throw new UsageError(`--port: expected a port number from 0 to 65535 (0: any free port), found "${v}"`);
+  if (!/^\d+$/.test(v.trim()) || n > 65535) throw new UsageError(`--port: expected a port number from 0 to 65535 (0: any free port), found ${foundValue(v)}`);
   return n;
 }
 

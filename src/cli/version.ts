@@ -1,0 +1,9 @@
+/** pagelab's version, from its package.json (`pagelab --version`, run-info.json). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './site_server.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
