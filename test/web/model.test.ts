@@ -11,7 +11,7 @@ import { runOutputFiles, seriesCsv } from '../../src/scenario/outputs.js';
 import { runScenario, type RunView } from '../../src/scenario/runner.js';
 import type { RunResult } from '../../src/scenario/types.js';
 import {
-  CATEGORIES, FREE, GEM_PINNED, HIGHLIGHT, HOLE, KERNEL, NR_CATEGORIES, PCP, RECLAIMABLE, SUMMARY_BUCKETS, SUMMARY_HIGHLIGHT,
+  CATEGORIES, FREE, GEM_PINNED, HIGHLIGHT, HOLE, KERNEL, NR_CATEGORIES, PCP, RECLAIMABLE, SHMEM, SUMMARY_BUCKETS, SUMMARY_HIGHLIGHT,
   UNOWNED,
 } from '../../web/src/shared/categories.js';
 import { summarizeBlocks } from '../../web/src/worker/block_summary.js';
@@ -122,6 +122,28 @@ workloads:
     expect(describePage(k, k.pfn(s))).toBe('kernel stacks');
     expect(Array.from(cats.subarray(s, s + 4))).toEqual([KERNEL, KERNEL, KERNEL, KERNEL]);
     expect(describePage(k, k.pfn(cats.indexOf(RECLAIMABLE)))).toBe('kernel buffers');
+  });
+});
+
+describe('GEM objects of memscen (pin_by: gem)', () => {
+  const yaml = `scenario: { name: gem, duration: 200ms, sample_every: 100ms }
+machine: { cpus: 1, memory: 64MiB }
+workloads:
+  - { kind: memscen, name: memscen, at: 10ms, phase_gap: 50ms, fill_pct: 50, shmem_pct: 50, pin_by: gem, hp_mode: none, unpin_phase: false }
+`; // boot, fill, pin, fragment at 10, 60, 110, 160 ms; the end phase (objects closed) comes after 200 ms
+  let last: RunView | null = null;
+  const r = runScenario(loadScenario(yaml, 'gem.yaml'), 'baseline', 1, { observe: (v) => (last = v) });
+  const view = last as unknown as RunView;
+  const gem = new GemIndex();
+  gem.refresh(view.workloads);
+  const classifier = new Classifier(gem);
+  const n = view.k.mem.nrPages;
+  classifier.classify(view.k, new Uint8Array(n), new Uint8Array(n >>> 9), 0);
+
+  it('are found through the workload\'s device: their pages count as GEM pinned, not as plain shmem', () => {
+    expect(r.summary['memscen.pinned_pages']).toBeGreaterThan(1000);
+    expect(classifier.counts[GEM_PINNED]).toBe(r.summary['memscen.pinned_pages']);
+    expect(classifier.counts[SHMEM]).toBe(0);
   });
 });
 

@@ -17,7 +17,7 @@ import { runScenario, type RunView } from '../../src/scenario/runner.js';
 import type { RunResult } from '../../src/scenario/types.js';
 import { defaultSiteDir, packageRoot, startSiteServer, type SiteServer } from '../../src/cli/site_server.js';
 import {
-  ANON, CATEGORIES, FILE, FREE, GEM_PINNED, MIGRATETYPE_RGB, RECLAIMABLE, cssColor, isFree,
+  ANON, CATEGORIES, FILE, FREE, GEM_PINNED, KERNEL, MIGRATETYPE_RGB, RECLAIMABLE, cssColor, isFree,
 } from '../../web/src/shared/categories.js';
 import { Classifier } from '../../web/src/worker/classify.js';
 import { GemIndex } from '../../web/src/worker/gem_pages.js';
@@ -58,6 +58,28 @@ function nodeRun(variant: string): NodeRun {
   const zoneBlocks = v.k.alloc.zoneById.flatMap((z) => (z ? [(z.startPfn - v.k.mem.pfnBase) >>> 9] : []));
   return { result, cats, blocks, mapping: Uint32Array.from(v.k.mem.mapping), pfnBase: v.k.mem.pfnBase, zoneBlocks };
 }
+
+/** The Node run's result as of the sample at `ns` (what the page exports when held there). */
+function nodePartial(variant: string, ns: number): RunResult {
+  let partial: RunResult | null = null;
+  runScenario(loadScenario(SMALL_YAML, SMALL_FILE), variant, 1, {
+    observe: (v) => {
+      if (partial === null && v.k.clock.now === ns && v.series[v.series.length - 1]?.timeNs === ns) partial = v.partialResult();
+    },
+  });
+  if (partial === null) throw new Error(`no sample at ${ns} ns`);
+  return partial;
+}
+
+/** Click the zip export; its file name and contents (path -> text). */
+async function exportZip(): Promise<{ name: string; files: Record<string, string> }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]);
+  const zipped = unzipSync(new Uint8Array(readFileSync((await dl.path())!)));
+  return { name: dl.suggestedFilename(), files: Object.fromEntries(Object.entries(zipped).map(([k, v]) => [k, strFromU8(v)])) };
+}
+
+/** `files` with `dir/` in front of every name. */
+const inDir = (dir: string, files: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
 
 const hexRgb = (rgba: number[]): string => `#${rgba.slice(0, 3).map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 
@@ -120,6 +142,17 @@ describe('the playground', () => {
     expect((await chartData(0, 'frag'))[0]).toEqual([0, 0.1, 0.2]);
   });
 
+  it('exports the run so far mid-run: the files `pagelab run` writes as of the paused time, marked partial', async () => {
+    expect(await page.textContent('#export-zip')).toBe('Outputs so far (.zip)');
+    const { name, files } = await exportZip();
+    expect(name).toBe('pagelab-small-i915-6.1-seed1-0.20s-partial.zip');
+    expect(files).toEqual(inDir('small-i915-6.1-seed1', runOutputFiles(nodePartial('i915-6.1', 2e8))));
+    expect(JSON.parse(files['small-i915-6.1-seed1/summary.json']!)).toMatchObject({ duration_s: 0.2, partial: true, scenario_duration_s: 2 });
+    // Taking it moved nothing: still paused where it was.
+    expect((await panes())[0]!.simNs).toBe(2e8);
+    expect(await page.textContent('#status')).toMatch(/^Paused at 0\.20 s/);
+  });
+
   it('runs to the end with the same numbers as runScenario in Node', async () => {
     await page.click('#end-btn');
     await page.waitForFunction('window.pagelab.panes()[0].done', null, { timeout: 60_000 });
@@ -164,6 +197,7 @@ describe('the playground', () => {
       pfnOf(a, (c) => c === FILE),
       pfnOf(a, (c) => c === GEM_PINNED),
       pfnOf(a, (c) => c === RECLAIMABLE),
+      pfnOf(a, (c) => c === KERNEL), // highalloc's GFP_KERNEL blocks: a kernel owner, not "no owner"
     ];
     for (const pfn of picks) {
       const cat = a.cats[pfn - a.pfnBase]!;
@@ -221,12 +255,13 @@ describe('the playground', () => {
   });
 
   it('exports the files `pagelab run` writes as a zip, and the map as a PNG', async () => {
-    const [zipDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-zip')]);
-    const zipped = unzipSync(new Uint8Array(readFileSync((await zipDl.path())!)));
+    expect(await page.textContent('#export-zip')).toBe('Outputs (.zip)');
+    const { name, files } = await exportZip();
+    expect(name).toBe('pagelab-small-i915-6.1-seed1.zip');
     const expected = runOutputFiles(a.result);
     const dir = 'small-i915-6.1-seed1/';
-    expect(Object.keys(zipped).sort()).toEqual(Object.keys(expected).map((f) => dir + f).sort());
-    for (const [name, text] of Object.entries(expected)) expect(strFromU8(zipped[dir + name]!), name).toBe(text);
+    expect(Object.keys(files).sort()).toEqual(Object.keys(expected).map((f) => dir + f).sort());
+    for (const [file, text] of Object.entries(expected)) expect(files[dir + file], file).toBe(text);
     const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
     expect(pngDl.suggestedFilename()).toMatch(/^pagelab-small-i915-6\.1-seed1-2\.00s\.png$/);
     const png = readFileSync((await pngDl.path())!);
@@ -265,6 +300,21 @@ describe('the playground', () => {
     await page.waitForTimeout(300);
     expect((await panes()).map((p) => p.simNs)).toEqual([3e8, 3e8]);
     expect((await chartData(0, 'frag'))[0]).toEqual((await chartData(1, 'frag'))[0]);
+    // Exporting while playing pauses both runs at one sample time and exports them there.
+    await page.selectOption('#speed', '0.25');
+    await page.click('#play-btn');
+    await page.waitForFunction('window.pagelab.panes().every((p) => p.simNs > 3e8)');
+    const { files } = await exportZip();
+    const [p0, p1] = await panes();
+    const t = p0!.simNs;
+    expect(p1!.simNs).toBe(t);
+    expect(t % 1e8).toBe(0);
+    expect(t).toBeGreaterThan(3e8);
+    expect(await page.textContent('#status')).toMatch(/^Paused at /);
+    expect(files).toEqual({
+      ...inDir('small-i915-6.1-seed1', runOutputFiles(nodePartial('i915-6.1', t))),
+      ...inDir('small-seed-seed1', runOutputFiles(nodePartial('seed', t))),
+    });
     await page.click('#end-btn');
     await page.waitForFunction('window.pagelab.panes().every((p) => p.done)', null, { timeout: 60_000 });
     const [pa, pb] = await panes();
@@ -274,6 +324,26 @@ describe('the playground', () => {
     expect(pb!.summaryJson).toBe(summaryJson(b.result));
     expect((await chartData(1, 'frag'))[1]).toEqual(b.result.series.map((s) => s.fragScore));
     await page.screenshot({ path: join(ARTIFACTS, 'playground-side-by-side.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('opens with "What am I looking at?" first in the sidebar, and remembers it closed and the sidebar\'s width', async () => {
+    expect(await page.$eval('#sidebar', (e) => e.firstElementChild?.id)).toBe('explain');
+    expect(await page.getAttribute('#explain', 'open')).not.toBeNull();
+    await page.click('#explain summary');
+    const before = (await page.locator('#sidebar').boundingBox())!.width;
+    const grip = (await page.locator('#splitter').boundingBox())!;
+    await page.mouse.move(grip.x + grip.width / 2, grip.y + 100);
+    await page.mouse.down();
+    await page.mouse.move(grip.x + grip.width / 2 + 200, grip.y + 100, { steps: 4 });
+    await page.mouse.up();
+    const wider = (await page.locator('#sidebar').boundingBox())!.width;
+    expect(wider).toBeCloseTo(before + 200, 0);
+    expect((await page.locator('.editor').boundingBox())!.width).toBeGreaterThan(before + 150);
+    await page.reload();
+    await page.waitForFunction('window.pagelab && window.pagelab.panes().length > 0');
+    expect(await page.getAttribute('#explain', 'open')).toBeNull();
+    expect((await page.locator('#sidebar').boundingBox())!.width).toBeCloseTo(wider, 0);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -9,9 +9,12 @@ import { Session } from './ui/session.js';
 import { SHIPPED, preloaded, type ScenarioText } from './ui/scenarios.js';
 import { checkScenario, type ScenarioOutline } from './ui/validate.js';
 import { installDebugHandle } from './ui/debug.js';
+import { installSidebar } from './ui/sidebar.js';
 
 /** The map canvas's CSS height (style.css). */
 const MAP_HEIGHT_PX = 440;
+/** No frame for this long while the workers should be running: say why the map stands still. */
+const STALLED_MS = 1500;
 
 function byId<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);
@@ -44,10 +47,14 @@ class App {
   private checkSeq = 0;
   session: Session | null = null;
   private mode: ColourMode = 'holder';
+  /** The session whose zip is being put together (one export at a time per worker). */
+  private exporting: Session | null = null;
 
   constructor() {
     this.editor = new YamlEditor(byId('editor'), () => this.scheduleCheck());
     this.wire();
+    // Frames drive the status line; this catches the time between them when there are none.
+    window.setInterval(() => this.updateStatus(), 500);
   }
 
   async start(): Promise<void> {
@@ -166,7 +173,9 @@ class App {
     const s = this.session;
     if (!s || s.panes.length === 0) return;
     const t = `${seconds(s.simNs)} of ${seconds(s.total)}`;
-    this.status.textContent = s.done ? `Done: ${seconds(s.total)} simulated.` : s.playing ? `Running: ${t}` : `Paused at ${t}`;
+    const busy = s.stalledMs > STALLED_MS ? ' · busy in one long simulation event (a workload phase); the map moves on when it ends' : '';
+    const text = s.done ? `Done: ${seconds(s.total)} simulated.` : s.playing ? `Running: ${t}${busy}` : `Paused at ${t}${busy}`;
+    if (this.status.textContent !== text) this.status.textContent = text; // a live region: no repeats
   }
 
   private updateControls(): void {
@@ -178,7 +187,8 @@ class App {
     this.endBtn.disabled = !ready || done;
     this.playBtn.textContent = s?.playing ? '❚❚ Pause' : '▶ Play';
     this.playBtn.setAttribute('aria-label', s?.playing ? 'Pause' : 'Play');
-    this.zipBtn.disabled = !done;
+    this.zipBtn.disabled = !ready || this.exporting === s;
+    this.zipBtn.textContent = done ? 'Outputs (.zip)' : 'Outputs so far (.zip)';
     this.pngBtn.disabled = !ready;
     this.updateStatus();
   }
@@ -209,7 +219,7 @@ class App {
     this.playBtn.addEventListener('click', () => {
       const s = this.session;
       if (!s) return;
-      if (s.playing) s.pause();
+      if (s.playing) s.holdAtSample(); // both panes stop at the same simulated time
       else {
         s.speed = this.speedValue();
         s.play();
@@ -254,7 +264,17 @@ class App {
     });
     this.zipBtn.addEventListener('click', () => {
       const s = this.session;
-      if (s?.done) void exportOutputs(s.clients, this.exportName());
+      if (!s || s.panes.length === 0) return;
+      const partial = !s.done;
+      if (partial) s.holdAtSample(); // every variant's files of the same moment
+      this.exporting = s;
+      this.updateControls();
+      exportOutputs(s.clients, this.exportName(), partial)
+        .catch(() => undefined) // the session was closed first: nothing to save
+        .finally(() => {
+          if (this.exporting === s) this.exporting = null;
+          this.updateControls();
+        });
     });
     this.pngBtn.addEventListener('click', () => {
       const s = this.session;
@@ -263,6 +283,7 @@ class App {
   }
 }
 
+installSidebar(document.querySelector<HTMLElement>('main.layout')!, byId('sidebar'), byId('splitter'), byId<HTMLDetailsElement>('explain'));
 const app = new App();
 installDebugHandle(() => app.session);
 void app.start();

@@ -13,7 +13,11 @@ export interface Category {
   readonly help: string;
 }
 
-const FREE_RGB = [0xf4fbff, 0xe6f4fc, 0xd4ecf9, 0xc0e2f5, 0xaad7f1, 0x92cbec, 0x7abde6, 0x62afdf, 0x4a9fd6, 0x348fcb, 0x207ebf];
+/**
+ * Free pages by buddy order, pale (order 0) to navy (order 10): a blue ramp interpolated in
+ * CIELAB through ColorBrewer's Blues, so neighbouring orders differ by a visible step (ΔE 7-13).
+ */
+const FREE_RGB = [0xe3eef9, 0xc8e0ef, 0xacd1e6, 0x8ebedc, 0x6ba8d1, 0x4292c6, 0x3177b5, 0x1b5da4, 0x09478c, 0x0a336d, 0x08214f];
 
 export const HOLE = 0;
 export const RESERVED = 1;
@@ -53,18 +57,21 @@ export const CATEGORIES: readonly Category[] = [
   { id: GEM_PINNED, label: 'GEM object, pinned', rgb: 0xd62839, help: 'i915 holds a reference while the object has pages: migration fails (-EAGAIN)' },
   { id: GEM_UNPINNED, label: 'GEM object, unpinned', rgb: 0xf28aa0, help: 'a GEM object\'s shmem page without i915\'s reference: movable' },
   { id: SWAPCACHE, label: 'swap cache', rgb: 0x3fb6b2, help: 'in the swap cache (being swapped out or in)' },
-  { id: KERNEL, label: 'kernel, unmovable', rgb: 0x6b4226, help: 'unreclaimable slab caches' },
-  { id: RECLAIMABLE, label: 'kernel, reclaimable', rgb: 0xb07a4f, help: 'reclaimable slab caches (dentries, inodes): freed by shrinkers, not moved' },
-  { id: UNOWNED, label: 'allocated, no owner', rgb: 0x8a8f98, help: 'raw allocations of test workloads (highalloc, churn, frag)' },
+  { id: KERNEL, label: 'kernel, unmovable', rgb: 0x6b4226, help: 'unmovable kernel allocations: unreclaimable slab caches, high-order kernel buffers (highalloc with GFP_KERNEL, GFP_ATOMIC)' },
+  { id: RECLAIMABLE, label: 'kernel, reclaimable', rgb: 0xb07a4f, help: 'reclaimable kernel allocations (__GFP_RECLAIMABLE: dentries, inodes): freed by shrinkers, not moved' },
+  { id: UNOWNED, label: 'allocated, no owner', rgb: 0x8a8f98, help: 'allocations the model gives no owner: test workloads (churn, frag, stress-highalloc, movable highalloc), memscen\'s kernel allocations' },
 ];
 
-/** Pageblock migratetype colours (MIGRATETYPE_NAMES order): used pages dark, free pages light. */
+/**
+ * Pageblock migratetype colours (MIGRATETYPE_NAMES order): the Okabe-Ito colours, which stay
+ * apart for red-green colour blindness; used pages in the colour, free pages 62% towards white.
+ */
 export const MIGRATETYPE_RGB: readonly { used: number; free: number }[] = [
-  { used: 0x8c2d04, free: 0xf6c9a8 }, // Unmovable
-  { used: 0x1f5fa6, free: 0xbcd6f2 }, // Movable
-  { used: 0x2f7d32, free: 0xc3e6c4 }, // Reclaimable
-  { used: 0x7b3294, free: 0xdcc4e6 }, // HighAtomic
-  { used: 0x444444, free: 0xbbbbbb }, // Isolate
+  { used: 0xd55e00, free: 0xf0c7a6 }, // Unmovable: vermillion
+  { used: 0x0072b2, free: 0xa6cee4 }, // Movable: blue
+  { used: 0x009e73, free: 0xa6ddce }, // Reclaimable: bluish green
+  { used: 0xcc79a7, free: 0xedd0e0 }, // HighAtomic: reddish purple
+  { used: 0x555555, free: 0xc4c4c4 }, // Isolate: grey
 ];
 
 export const MIGRATETYPE_HELP: readonly string[] = [

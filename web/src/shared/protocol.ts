@@ -86,6 +86,6 @@ export type FromWorker =
   | { type: 'inspect'; id: number; info: PageInfo | null }
   /** The run finished: summary.json as `pagelab run` writes it. */
   | { type: 'done'; summaryJson: string }
-  /** The files `pagelab run` writes, encoded (transferred). */
-  | { type: 'export'; dir: string; files: Record<string, Uint8Array> }
+  /** The files `pagelab run` writes as of simulated time `simNs` (the end, or the run so far), encoded (transferred). */
+  | { type: 'export'; dir: string; simNs: number; files: Record<string, Uint8Array> }
   | { type: 'error'; problem: InputProblem };

@@ -10,6 +10,7 @@ import { MIGRATETYPE_NAMES } from '../../../src/mm/constants.js';
 import type { Sample } from '../../../src/scenario/types.js';
 import { MIGRATETYPE_RGB, cssColor } from '../shared/categories.js';
 import type { OomMark } from '../shared/protocol.js';
+import { compactNumber } from './compact_number.js';
 import { el } from './format.js';
 
 interface SeriesDef {
@@ -23,6 +24,23 @@ interface ChartDef {
   title: string;
   series: SeriesDef[];
   yMax?: number;
+  /** Counters: whole-number ticks only. */
+  integer?: boolean;
+  /** An asinh y axis (log-like, with 0 on it) ticked at powers of ten: series spanning several of them. */
+  logish?: boolean;
+}
+
+/** Plot height, CSS px (a log axis needs room for its decades). */
+const heightOf = (def: ChartDef): number => (def.logish ? 170 : 130);
+
+/**
+ * 0 and the powers of ten from 10 up to `max`: a log axis's ticks, every one labelled (uPlot's
+ * own add 2..9 in every decade; 1 would sit on top of 0 on an asinh axis).
+ */
+function decades(max: number): number[] {
+  const out = [0];
+  for (let p = 10; p <= max; p *= 10) out.push(p);
+  return out;
 }
 
 const ORDER_COLOURS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#e0d51f', '#fde725'];
@@ -31,12 +49,14 @@ const vm = (name: string) => (s: Sample): number => s.vmstat[name] ?? 0;
 export const CHART_DEFS: readonly ChartDef[] = [
   {
     id: 'free-by-order',
-    title: 'Free memory by buddy order (pages in free blocks of each order)',
+    title: 'Free memory by buddy order (pages in free blocks of each order; log scale)',
     series: ORDER_COLOURS.map((colour, o) => ({ label: `o${o}`, colour, value: (s: Sample) => (s.freeByOrder[o] ?? 0) * 2 ** o })),
+    logish: true,
   },
   {
     id: 'pageblocks',
     title: 'Pageblocks by migratetype',
+    integer: true,
     series: MIGRATETYPE_NAMES.map((name, t) => ({ label: name, colour: cssColor(MIGRATETYPE_RGB[t]!.used), value: (s: Sample) => s.pageblocksByType[t] ?? 0 })),
   },
   {
@@ -48,6 +68,7 @@ export const CHART_DEFS: readonly ChartDef[] = [
   {
     id: 'compaction',
     title: 'Direct compaction (cumulative)',
+    integer: true,
     series: [
       { label: 'compact_stall', colour: '#7f8c8d', value: vm('compact_stall') },
       { label: 'compact_success', colour: '#27ae60', value: vm('compact_success') },
@@ -57,6 +78,7 @@ export const CHART_DEFS: readonly ChartDef[] = [
   {
     id: 'migration',
     title: 'Page migration (cumulative)',
+    integer: true,
     series: [
       { label: 'pgmigrate_success', colour: '#2980b9', value: vm('pgmigrate_success') },
       { label: 'pgmigrate_fail', colour: '#d35400', value: vm('pgmigrate_fail') },
@@ -65,6 +87,7 @@ export const CHART_DEFS: readonly ChartDef[] = [
   {
     id: 'reclaim',
     title: 'Reclaim: pages scanned and reclaimed (cumulative)',
+    integer: true,
     series: [
       { label: 'pgscan_kswapd', colour: '#8e44ad', value: vm('pgscan_kswapd') },
       { label: 'pgsteal_kswapd', colour: '#c39bd3', value: vm('pgsteal_kswapd') },
@@ -86,6 +109,24 @@ export class SharedY {
 }
 
 const SYNC_KEY = 'pagelab';
+
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
+let measureCtx: CanvasRenderingContext2D | null = null;
+
+/** Room for a compact label like "1.25M": every chart's plot starts at the same x unless a label is wider. */
+const Y_AXIS_MIN_PX = 50;
+
+/** The y axis's width: its widest tick label, the tick and a gap (so no label is clipped). */
+function yAxisSize(_u: uPlot, values: string[] | null): number {
+  measureCtx ??= document.createElement('canvas').getContext('2d')!;
+  measureCtx.font = AXIS_FONT;
+  let w = 0;
+  for (const v of values ?? []) w = Math.max(w, measureCtx.measureText(v).width);
+  return Math.max(Y_AXIS_MIN_PX, Math.ceil(w) + 16);
+}
+
+/** Whole-number tick steps for counters (uPlot's defaults include 0.5 and smaller). */
+const INTEGER_INCRS = Array.from({ length: 12 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
 
 /** A short line in the colour and dash of an OOM marker, for the key above the charts. */
 function mark(colour: string, dashed: boolean): HTMLElement {
@@ -120,14 +161,27 @@ export class ChartSet {
       const opts: uPlot.Options = {
         title: def.title,
         width: 400,
-        height: 130,
+        height: heightOf(def),
         cursor: { sync: { key: SYNC_KEY } },
         legend: { show: true, live: true },
         scales: {
           x: { time: false, range: [0, xMax] },
-          y: { range: (_u, _min, max) => [0, def.yMax ?? Math.max(1, max, this.shared.get(def.id)) * 1.05] },
+          y: {
+            range: (_u, _min, max) => [0, def.yMax ?? Math.max(1, max, this.shared.get(def.id)) * 1.05],
+            ...(def.logish ? { distr: 4 as const, asinh: 1 } : {}),
+          },
         },
-        axes: [{ label: 'simulated s', size: 36, labelSize: 14 }, { size: 56 }],
+        axes: [
+          { label: 'simulated s', size: 36, labelSize: 14, font: AXIS_FONT },
+          {
+            font: AXIS_FONT,
+            size: yAxisSize,
+            // uPlot hands a filtered-out split over as null.
+            values: (_u, splits) => splits.map((v: number | null) => (v == null ? '' : compactNumber(v))),
+            ...(def.integer ? { incrs: INTEGER_INCRS } : {}),
+            ...(def.logish ? { splits: (_u: uPlot, _i: number, _min: number, max: number) => decades(max), filter: (_u: uPlot, splits: number[]) => splits } : {}),
+          },
+        ],
         series: [{ label: 's', value: (_u, v) => (v == null ? '–' : v.toFixed(2)) }, ...def.series.map((s) => ({ label: s.label, stroke: s.colour, width: 1.5, points: { show: false } }))],
         hooks: { draw: [(u) => this.drawOoms(u)] },
       };
@@ -138,7 +192,10 @@ export class ChartSet {
 
   private resize(): void {
     const w = Math.max(200, Math.floor(this.element.clientWidth) - 4);
-    for (const p of this.plots.values()) if (p.width !== w) p.setSize({ width: w, height: 130 });
+    for (const def of CHART_DEFS) {
+      const p = this.plots.get(def.id)!;
+      if (p.width !== w) p.setSize({ width: w, height: heightOf(def) });
+    }
   }
 
   /** Append samples (and note the y maxima for the other pane). */

@@ -1,6 +1,6 @@
 /**
  * Export: the files `pagelab run --out` writes, one folder per variant, zipped (fflate, off
- * the main thread); and the maps as one PNG.
+ * the main thread), at the end or of the run so far; and the maps as one PNG.
  */
 import { zip, type AsyncZippable } from 'fflate';
 import type { Pane } from './pane.js';
@@ -17,14 +17,21 @@ function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export async function exportOutputs(clients: readonly SimClient[], name: string): Promise<void> {
+/**
+ * The zip, named `name` (plus the simulated time when the runs have not ended: their files are
+ * of the run so far, and each summary.json says it is partial).
+ */
+export async function exportOutputs(clients: readonly SimClient[], name: string, partial: boolean): Promise<void> {
   const tree: AsyncZippable = {};
+  let simNs = 0;
   for (const c of clients) {
-    const { dir, files } = await c.exportFiles();
-    for (const [name, data] of Object.entries(files)) tree[`${dir}/${name}`] = data;
+    const out = await c.exportFiles();
+    simNs = out.simNs;
+    for (const [file, data] of Object.entries(out.files)) tree[`${out.dir}/${file}`] = data;
   }
   const bytes = await new Promise<Uint8Array>((resolve, reject) => zip(tree, { level: 6 }, (err, data) => (err ? reject(err) : resolve(data))));
-  download(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), `${name}.zip`);
+  const suffix = partial ? `-${(simNs / 1e9).toFixed(2)}s-partial` : '';
+  download(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), `${name}${suffix}.zip`);
 }
 
 /** Every pane's map side by side, with its variant name above it. */

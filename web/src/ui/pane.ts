@@ -2,7 +2,7 @@
  * One variant on screen: its header and counters, its memory map and its charts, fed by its
  * SimClient's frames.
  */
-import { MIGRATETYPE_LETTERS } from '../../../src/mm/constants.js';
+import { MIGRATETYPE_NAMES } from '../../../src/mm/constants.js';
 import { FREE, GEM_PINNED, GEM_UNPINNED, PCP } from '../shared/categories.js';
 import type { FrameMsg } from '../shared/protocol.js';
 import { ChartSet, type SharedY } from './charts.js';
@@ -41,10 +41,10 @@ export class Pane {
     const sub = el('span', 'pane-sub', ` ${info.scenario}, seed ${info.seed}`);
     title.append(sub);
     const counters = el('dl', 'counters');
-    const add = (key: string, label: string, help: string): void => {
-      const dt = el('dt', undefined, label);
+    const add = (key: string, label: string, help: string, wide = false): void => {
+      const dt = el('dt', wide ? 'wide' : undefined, label);
       dt.title = help;
-      const dd = el('dd', undefined, '–');
+      const dd = el('dd', wide ? 'wide' : undefined, '–');
       dd.dataset['counter'] = key;
       counters.append(dt, dd);
       this.counters.set(key, dd);
@@ -53,10 +53,10 @@ export class Pane {
     add('events', 'events', 'clock events the simulation has run');
     add('free', 'free', 'pages in the buddy free lists (nr_free_pages)');
     add('gem-pinned', 'GEM pinned', 'GEM object pages i915 holds a reference on');
-    add('pageblocks', 'pageblocks U/M/E/H/I', 'pageblocks per migratetype now: Unmovable, Movable, Reclaimable, HighAtomic, Isolate');
     add('oom', 'OOM kills', 'OOM kills so far (premature: with plenty of free memory)');
-    add('compaction', 'compaction ok/fail', 'compact_success / compact_fail at the last sample');
-    add('migration', 'migrated ok/fail', 'pgmigrate_success / pgmigrate_fail at the last sample');
+    add('compaction', 'compaction ok / fail', 'compact_success / compact_fail at the last sample (direct compaction)');
+    add('migration', 'migrated ok / fail', 'pgmigrate_success / pgmigrate_fail at the last sample');
+    add('pageblocks', 'pageblocks', 'pageblocks per migratetype now (/proc/pagetypeinfo\'s block counts)', true);
     this.map = new MapCanvas(layout, view, mode, { inspect: (pfn) => client.inspect(pfn), select: (pfn) => client.select(pfn) });
     this.selection = el('p', 'selection', 'Click a page to highlight every page of its owner (a GEM object, a process, a file).');
     this.charts = new ChartSet(info.totalNs, shared);
@@ -97,7 +97,7 @@ export class Pane {
     this.set('gem-pinned', `${int(c[GEM_PINNED] ?? 0)} pages (${mib(c[GEM_PINNED] ?? 0)}), unpinned ${int(c[GEM_UNPINNED] ?? 0)}`);
     const blocks = [0, 0, 0, 0, 0];
     for (const b of f.blocks) blocks[b] = (blocks[b] ?? 0) + 1;
-    this.set('pageblocks', blocks.map((n, t) => `${MIGRATETYPE_LETTERS[t]} ${n}`).join(' · '));
+    this.set('pageblocks', blocks.map((n, t) => `${MIGRATETYPE_NAMES[t]} ${int(n)}`).join(' · '));
     const ooms = this.client.ooms;
     const kills = ooms.filter((o) => o.victim !== '').length;
     const premature = ooms.filter((o) => o.victim !== '' && o.premature).length;

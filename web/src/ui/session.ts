@@ -36,6 +36,7 @@ export class Session {
   private totalNs = 0;
   private sampleEveryNs = 1;
   private lastTick = 0;
+  private lastFrameAt = 0;
   private raf = 0;
   private chartsDirty = false;
   private readonly shared = new SharedY();
@@ -49,6 +50,7 @@ export class Session {
         new SimClient(yaml, file, variant, seed, {
           ready: () => this.maybeStart(),
           frame: (f, samples) => {
+            this.lastFrameAt = performance.now();
             const pane = this.paneOf(variant);
             pane?.show(f);
             if (samples.length > 0 || f.ooms.length > 0) {
@@ -84,6 +86,14 @@ export class Session {
 
   get total(): number {
     return this.totalNs;
+  }
+
+  /**
+   * How long the workers have been asked to go on without sending a frame (0 when they have
+   * caught up): a workload phase that is one long clock event (memscen's fill) blocks a worker.
+   */
+  get stalledMs(): number {
+    return this.sent > this.simNs && !this.done ? performance.now() - this.lastFrameAt : 0;
   }
 
   private maybeStart(): void {
@@ -131,6 +141,15 @@ export class Session {
     this.target = next;
     this.send(next);
     this.on.changed();
+  }
+
+  /**
+   * Pause where every worker stops at the same simulated time: the target already sent if it
+   * is a sample time (a stop no worker runs past), else the next sample time.
+   */
+  holdAtSample(): void {
+    this.pause();
+    if (this.sent % this.sampleEveryNs !== 0 && this.sent < this.totalNs) this.step();
   }
 
   runToEnd(): void {

@@ -15,6 +15,13 @@ export interface RunInfo {
   sampleEveryNs: number;
 }
 
+/** A run's output files (as `pagelab run --out` names them) and the simulated time they cover. */
+export interface ExportedFiles {
+  dir: string;
+  simNs: number;
+  files: Record<string, Uint8Array>;
+}
+
 export interface ClientEvents {
   ready(info: RunInfo): void;
   frame(frame: FrameMsg, newSamples: Sample[], newOoms: OomMark[]): void;
@@ -33,7 +40,7 @@ export class SimClient {
   frames = 0;
   private nextInspect = 1;
   private readonly pending = new Map<number, (info: PageInfo | null) => void>();
-  private exportWaiter: ((files: { dir: string; files: Record<string, Uint8Array> }) => void) | null = null;
+  private exportWaiter: { resolve(files: ExportedFiles): void; reject(e: Error): void } | null = null;
 
   constructor(yaml: string, file: string, variant: string, seed: number, private readonly on: ClientEvents) {
     this.worker = new Worker(new URL('../worker/sim_worker.ts', import.meta.url), { type: 'module', name: `pagelab ${variant}` });
@@ -79,7 +86,7 @@ export class SimClient {
         this.on.done(m.summaryJson);
         break;
       case 'export':
-        this.exportWaiter?.({ dir: m.dir, files: m.files });
+        this.exportWaiter?.resolve({ dir: m.dir, simNs: m.simNs, files: m.files });
         this.exportWaiter = null;
         break;
       case 'error':
@@ -104,9 +111,10 @@ export class SimClient {
     this.send({ type: 'select', pfn });
   }
 
-  exportFiles(): Promise<{ dir: string; files: Record<string, Uint8Array> }> {
-    return new Promise((resolve) => {
-      this.exportWaiter = resolve;
+  /** The run's output files: of the whole run once done, else as of the next time the worker is held. */
+  exportFiles(): Promise<ExportedFiles> {
+    return new Promise((resolve, reject) => {
+      this.exportWaiter = { resolve, reject };
       this.send({ type: 'export' });
     });
   }
@@ -115,5 +123,7 @@ export class SimClient {
     this.worker.terminate();
     for (const resolve of this.pending.values()) resolve(null);
     this.pending.clear();
+    this.exportWaiter?.reject(new Error('the run was closed'));
+    this.exportWaiter = null;
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The GEM objects of a run, by the owner id of their shmem file: which objects hold their pages
- * (i915's reference, the pin migration trips over). Found through the run's gpu workloads, since
- * the kernel model has no back pointer from a shmem inode to its driver object.
+ * (i915's reference, the pin migration trips over). Found through the GEM devices the run's
+ * workloads hold (gpu's `dev`, memscen's with `pin_by: gem`), since the kernel model has no back
+ * pointer from a shmem inode to its driver object and no list of drivers.
  */
+import { GemDevice } from '../../../src/drivers/gem/driver.js';
 import type { GemObject } from '../../../src/drivers/gem/object.js';
-import { GpuWorkload } from '../../../src/workloads/gpu.js';
 import type { Workload } from '../../../src/workloads/workload.js';
 
 export const GEM_NONE = 0;
@@ -16,19 +17,25 @@ export class GemIndex {
   state: Uint8Array = new Uint8Array(256);
   private readonly byOwner = new Map<number, GemObject>();
 
-  /** Re-read every live object of every gpu workload (O(objects)). */
+  /** Re-read every live object of every GEM device a workload holds (O(objects)). */
   refresh(workloads: readonly Workload[]): void {
     this.state.fill(GEM_NONE);
     this.byOwner.clear();
     for (const w of workloads) {
-      if (!(w instanceof GpuWorkload) || w.dev === null) continue;
-      for (const obj of w.dev.allObjects()) {
-        const id = obj.inode.id;
-        if (id === 0) continue;
-        if (id >= this.state.length) this.grow(id);
-        this.state[id] = obj.hasPages ? GEM_HAS_PAGES : GEM_NO_PAGES;
-        this.byOwner.set(id, obj);
+      // A workload's own fields, whatever their TypeScript visibility: the device is one of them.
+      for (const dev of Object.values(w)) {
+        if (dev instanceof GemDevice) this.add(dev);
       }
+    }
+  }
+
+  private add(dev: GemDevice): void {
+    for (const obj of dev.allObjects()) {
+      const id = obj.inode.id;
+      if (id === 0) continue;
+      if (id >= this.state.length) this.grow(id);
+      this.state[id] = obj.hasPages ? GEM_HAS_PAGES : GEM_NO_PAGES;
+      this.byOwner.set(id, obj);
     }
   }
 

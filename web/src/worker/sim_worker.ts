@@ -60,6 +60,8 @@ class WorkerRun {
   private sentOoms = 0;
   private selected = 0;
   private result: RunResult | null = null;
+  /** An export asked for while running, taken when the run is next held or done. */
+  private exportPending = false;
 
   constructor(private readonly scenario: Scenario, private readonly variant: string, private readonly seed: number) {}
 
@@ -83,6 +85,7 @@ class WorkerRun {
     this.stale = true;
     this.frame(true);
     post({ type: 'done', summaryJson: summaryJson(this.result) });
+    if (this.exportPending) this.exportFiles();
   }
 
   private ready(view: RunView): void {
@@ -100,7 +103,10 @@ class WorkerRun {
     await nextMacrotask();
     if (!this.gate.reached && performance.now() - this.lastFrameAt >= FRAME_MS) this.frame(false);
     if (this.gate.now >= this.scenario.durationNs) return; // the last stop: let the run finish
-    await this.gate.hold(() => this.frame(true));
+    await this.gate.hold(() => {
+      this.frame(true);
+      if (this.exportPending) this.exportFiles();
+    });
   }
 
   /** Send the map state; `force` even within FRAME_MS (the run is held), never twice for one state. */
@@ -167,13 +173,23 @@ class WorkerRun {
     if (this.gate.reached || this.result) this.frame(true);
   }
 
+  /**
+   * The files `pagelab run` writes: of the whole run once done, else of the run so far (summary
+   * marked partial), taken once the run is held at the page's target so that every pane's
+   * export is of the same simulated time.
+   */
   exportFiles(): void {
-    if (!this.result) return;
+    if (!this.result && !this.gate.reached) {
+      this.exportPending = true;
+      return;
+    }
+    this.exportPending = false;
+    const r = this.result ?? this.view?.partialResult();
+    if (!r) return;
     const enc = new TextEncoder();
     const files: Record<string, Uint8Array> = {};
-    for (const [name, text] of Object.entries(runOutputFiles(this.result))) files[name] = enc.encode(text);
-    const r = this.result;
-    post({ type: 'export', dir: `${r.scenario}-${r.variant}-seed${r.seed}`, files }, Object.values(files).map((f) => f.buffer));
+    for (const [name, text] of Object.entries(runOutputFiles(r))) files[name] = enc.encode(text);
+    post({ type: 'export', dir: `${r.scenario}-${r.variant}-seed${r.seed}`, simNs: r.durationNs, files }, Object.values(files).map((f) => f.buffer));
   }
 }
 
