@@ -47,11 +47,13 @@ class Probe implements Shrinker {
   onScan: (sc: ShrinkControl) => number = (sc) => sc.nrToScan;
   batch?: number;
   seeks?: number;
+  numaAware?: boolean;
 
-  constructor(freeable: number, opts: { batch?: number; seeks?: number } = {}) {
+  constructor(freeable: number, opts: { batch?: number; seeks?: number; numaAware?: boolean } = {}) {
     this.freeable = freeable;
     if (opts.batch !== undefined) this.batch = opts.batch;
     if (opts.seeks !== undefined) this.seeks = opts.seeks;
+    if (opts.numaAware !== undefined) this.numaAware = opts.numaAware;
   }
 
   countObjects(): number {
@@ -231,6 +233,38 @@ describe('do_shrink_slab()', () => {
     k.vmscan.shrinkSlab(GFP_NOFS, 0, 12, true);
     expect(order).toEqual(['a:true:0:true', 'b:true:0:true']);
   });
+
+  it('keeps deferred work per node for a NUMA-aware shrinker, on node 0 for the others; sc.nid is the node reclaimed', () => {
+    const k = new Kernel(loadMachineSpec(
+      'machine:\n  cpus: 2\n  pcp: false\n  thp: false\n  nodes:\n'
+      + '    - zones:\n        - { name: Normal, start_pfn: 0x100000, size: 16MiB }\n'
+      + '    - zones:\n        - { name: Normal, start_pfn: 0x101000, size: 16MiB }\n', 'm.yaml',
+    ));
+    const aware = new Probe(1000, { batch: 100, numaAware: true });
+    const plain = new Probe(1000, { batch: 100 });
+    let stop = true;
+    for (const p of [aware, plain]) {
+      p.onScan = (sc) => (stop ? SHRINK_STOP : sc.nrToScan);
+      k.vmscan.registerShrinker(p);
+    }
+    // Node 1 at priority 1: delta = (1000 >> 1) * 4 / 2 = 1000; the first call stops, so 1000
+    // is deferred: on node 1 for the aware one, on node 0 for the other. Both are told nid 1.
+    k.vmscan.shrinkSlab(GFP_KERNEL, 1, 1, false);
+    expect([...aware.scans, ...plain.scans].map((c) => c.nid)).toEqual([1, 1]);
+    aware.take();
+    plain.take();
+    stop = false;
+    // Node 0: nothing deferred there for the aware one (total_scan 1000: 10 calls); the other
+    // finds its 1000 (500 + 1000 = 1500: 15 calls, leaving 1000 + 1000 - 1500 = 500).
+    k.vmscan.shrinkSlab(GFP_KERNEL, 0, 1, false);
+    expect(aware.take()).toHaveLength(10);
+    expect(plain.take()).toHaveLength(15);
+    // Node 1 again: the aware one's 1000 are still there (1500: 15 calls); the other's 500
+    // are shared (250 + 1000 = 1250: 12 calls).
+    k.vmscan.shrinkSlab(GFP_KERNEL, 1, 1, false);
+    expect(aware.take()).toHaveLength(15);
+    expect(plain.take()).toHaveLength(12);
+  });
 });
 
 /** Hold memory with non-LRU movable pages (no reclaimable LRU, no fallback stealing). */
@@ -295,8 +329,7 @@ describe('who calls the shrinkers', () => {
   // balance_pgdat() again — until pgdat->kswapd_failures reaches MAX_RECLAIM_RETRIES (16), when
   // prepare_kswapd_sleep() calls the node hopeless and kswapd sleeps. One wakeup of a node with
   // nothing reclaimable is thus 16 balance_pgdat() runs (pageoutrun 16), 15
-  // kswapd_high_wmark_hit_quickly, and 16 * 12 shrink_slab() rounds. The model's
-  // Vmscan.kswapdRun() runs balance_pgdat() once per wakeup and goes back to sleep.
+  // kswapd_high_wmark_hit_quickly, and 16 * 12 shrink_slab() rounds (priorities 12..1 each).
   it('kswapd keeps balancing until the node is hopeless (kswapd_try_to_sleep/prepare_kswapd_sleep)', () => {
     const k = machine();
     exhaust(k);
@@ -321,10 +354,8 @@ describe('who calls the shrinkers', () => {
   // shrink_node() (mm/vmscan.c:6177-6180) adds reclaim_state->reclaimed_slab to
   // sc->nr_reclaimed: the slab *pages* freed while shrinking (mm/slub.c:2024-2025,
   // __free_slab()). shrink_slab()'s return value — objects the shrinkers say they freed — is
-  // not counted at all. The model's Vmscan.shrinkNode() adds shrinkSlab()'s return value, so a
-  // shrinker that reports freed objects without freeing a page looks like reclaim progress:
-  // direct reclaim stops at priority 12 and returns that count instead of going down to
-  // priority 0 and returning 0.
+  // not counted at all. So a shrinker that reports freed objects without freeing a page is no
+  // reclaim progress: direct reclaim goes on down to priority 0 and returns 0.
   it('objects a shrinker freed are not pages reclaimed (reclaim_state->reclaimed_slab)', () => {
     const k = machine();
     const p = new Probe(262144); // reports nr_to_scan objects freed, frees no page
