@@ -264,7 +264,10 @@ function hwpoisonEio(k: Kernel, pfn: number): boolean {
   return true;
 }
 
-/** shmem_read_mapping_page_gfp(): SGP_CACHE; the returned reference is the caller's (i915's pin). -EIO for a poisoned page. */
+/**
+ * shmem_read_mapping_page_gfp(): SGP_CACHE; the returned reference is the caller's (i915's
+ * pin). -EIO for a poisoned page.
+ */
 export function shmemReadMappingPageGfp(k: Kernel, inode: ShmemInode, index: number, gfp: number): number {
   const pfn = shmemGetFolio(k, inode, index, gfp, 'cache');
   return pfn >= 0 && hwpoisonEio(k, pfn) ? -EIO : pfn;
@@ -274,7 +277,7 @@ export function shmemReadMappingPageGfp(k: Kernel, inode: ShmemInode, index: num
  * A write(2) of whole pages [index, index + count) to a shmem file (shmem_write_begin /
  * shmem_write_end): -EFBIG if any page is past sizeLimitPages (nothing is written then);
  * otherwise each page is found, swapped in or allocated, marked dirty (noop_dirty_folio).
- * Throws MmError; pages written before an -ENOMEM stay written.
+ * Throws MmError (-EIO at a page with a hardware error); pages written before an error stay written.
  */
 export function shmemWrite(k: Kernel, inode: ShmemInode, index: number, count: number): void {
   checkIndex(index, 'shmem write');
@@ -291,7 +294,8 @@ export function shmemWrite(k: Kernel, inode: ShmemInode, index: number, count: n
 
 /**
  * A read(2) of whole pages (shmem_file_read_iter): SGP_READ, so holes stay holes; pages that
- * are there are marked accessed; swapped-out pages are read back. Returns the pages found.
+ * are there are marked accessed; swapped-out pages are read back. Returns the pages found;
+ * throws MmError(-EIO) at a page with a hardware error.
  */
 export function shmemRead(k: Kernel, inode: ShmemInode, index: number, count: number): number {
   checkIndex(index, 'shmem read');

@@ -6,8 +6,10 @@
  *
  * Simplifications: no memcg; no flusher threads, so a dirty file page is cleaned only when
  * kswapd writes it (which 6.1 does only for a folio it has already marked PG_reclaim, on a
- * node flagged PGDAT_DIRTY) or writebackMapping() runs; no throttling (reclaim_throttle), no
- * workingset shadow entries (so lru_note_cost() sees pageouts only, never refaults).
+ * node flagged PGDAT_DIRTY) or writebackMapping() runs; reclaim runs in zero virtual time, so
+ * its waits for writeback complete the writes in flight at once (the other reclaim_throttle()
+ * reasons are not modelled); no workingset shadow entries (so lru_note_cost() sees pageouts
+ * only, never refaults); no compaction_ready()/should_continue_reclaim() for costly orders.
  */
 import { MAX_NR_ZONES, PAGEBLOCK_ORDER, PAGE_SHIFT } from './constants.js';
 import { __GFP_DIRECT_RECLAIM, __GFP_FS, __GFP_IO, GFP_KERNEL } from './gfp.js';
@@ -102,7 +104,7 @@ interface ScanControl {
 /** sc->nr (the fields used): pages taken off the inactive lists and what they were. */
 interface ShrinkNodeStat {
   taken: number;
-  /** Pages this pass started writing (no sc->nr field in the kernel; see balancePgdat()). */
+  /** Pages this pass started writing (not an sc->nr field: for the zero-time writeback waits). */
   pageout: number;
   fileTaken: number;
   /** Dirty file pages not yet under writeback. */
@@ -166,8 +168,8 @@ export class Vmscan {
   /** Delay between a wakeup and kswapd running (the scheduler's latency), ns. */
   kswapdLatencyNs = 0;
   /**
-   * Wait for the writeback in flight to finish (the I/O layer installs it): what direct
-   * reclaim's reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) sleeps on. Returns writes completed.
+   * Wait for the writeback in flight to finish (the I/O layer installs it): what
+   * reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) sleeps on. Returns writes completed.
    */
   waitForWriteback: (() => number) | null = null;
   /** Times reclaim (direct, or kswapd cycling through pages under writeback) waited for writes to end. */

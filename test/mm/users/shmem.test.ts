@@ -11,8 +11,9 @@ import {
 } from '../../../src/mm/page_flags.js';
 import {
   ShmemInode, mappingClearUnevictable, mappingSetUnevictable, shmemAops, shmemEvictInode, shmemGetFolio, shmemLock,
-  shmemRead, shmemReadMappingPageGfp, shmemTruncate, shmemWrite, shmemWritepage,
+  shmemRead, shmemReadMappingPageGfp, shmemSetGemOps, shmemTruncate, shmemWrite, shmemWritepage,
 } from '../../../src/mm/shmem.js';
+import { createFile } from '../../../src/mm/file.js';
 import { lookupSwapCache } from '../../../src/mm/swap_state.js';
 import { SWAP_HAS_CACHE, SWAP_MAP_SHMEM, getNrSwapPages, swapInfo, swapon } from '../../../src/mm/swapfile.js';
 import { NodeStat, VmEvent, ZoneStat } from '../../../src/mm/vmstat.js';
@@ -259,5 +260,22 @@ describe('unevictable mappings (as i915 uses them)', () => {
   it('shmem_aops has writepage, noop dirty and the seed migrate hook', () => {
     expect(shmemAops.writepage).toBe(shmemWritepage);
     expect(inode.aops.dirtyFolio).toBeDefined();
+  });
+});
+
+describe('the seed API on the wrong mapping', () => {
+  it('shmemSetGemOps() on a regular file is MmError(-EINVAL), and changes nothing', () => {
+    const f = createFile(k, 'not-shmem');
+    let err: unknown = null;
+    try {
+      shmemSetGemOps(f, { privateData: null, migratepage: () => 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MmError);
+    expect((err as MmError).code).toBe(-EINVAL);
+    expect(f.privateData).toBeNull();
+    shmemSetGemOps(inode, { privateData: 7 });
+    expect(inode.gemOps?.privateData).toBe(7);
   });
 });
