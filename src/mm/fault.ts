@@ -34,7 +34,7 @@ export function checkRange(start: number, pages: number, what: string): void {
 
 /** OomKilledError for an mm whose process the OOM killer took; -EINVAL if it exited by itself. */
 export function checkAlive(mm: MmStruct, what: string): void {
-  if (mm.oomKilled) throw new OomKilledError(mm.pid, mm.comm, what);
+  if (mm.oomVictim()) throw new OomKilledError(mm.pid, mm.comm, what);
   if (mm.exited) throw new MmError(-EINVAL, `${what}: ${mm.comm}[${mm.pid}] has exited`);
 }
 
@@ -221,7 +221,7 @@ export function touch(k: Kernel, mm: MmStruct, vpn: number, count: number, write
         handleMmFault(k, mm, vma, at, write, st);
         // Chosen by the OOM killer while faulting: the SIGKILL ends the task on its way back
         // to user space, so the rest of the access never happens.
-        if (k.oom.victims.has(mm) || mm.exited) throw new OomKilledError(mm.pid, mm.comm, 'touch');
+        if (mm.oomVictim()) throw new OomKilledError(mm.pid, mm.comm, 'touch');
       }
     }
   } finally {

@@ -136,6 +136,10 @@ export class MmStruct implements Owner, OomTask {
     this.oomKilled = true;
     exitMm(this.k, this);
   }
+  /** Chosen by the OOM killer: reaped already, or its SIGKILL pending (fatal_signal_pending()). */
+  oomVictim(): boolean {
+    return this.oomKilled || this.k.oom.victims.has(this);
+  }
 
   // --- the reverse map, for migration (Owner.tryToMigrate / removeMigrationPtes) ---
   tryToMigrate(pfn: number): void {

@@ -127,6 +127,8 @@ describe('anonymous faults', () => {
     expect(rss).toBeGreaterThan(10_000);
     expect(mm.pte.has(start + rss)).toBe(false);
     check(k);
+    // Its SIGKILL is pending: even an access that needs no fault is refused.
+    expect(() => touch(k, mm, start, 1, false)).toThrow(OomKilledError);
     k.clock.runUntil(k.clock.now);
     expect(mm.exited).toBe(true);
     expect(k.nodeStat(0, NodeStat.NR_ANON_PAGES)).toBe(0);
