@@ -767,6 +767,7 @@ export class Compaction {
     cc.freepages.reverse();
   }
 
+  /** The linear scanner of isolate_freepages(): block by block down to the migration scanner, stride growing while nothing is found. */
   private isolateFreepagesLinear(cc: CompactControl): void {
     const zone = cc.zone;
     let isolateStartPfn = cc.freePfn;
