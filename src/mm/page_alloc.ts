@@ -35,6 +35,13 @@ export const ALLOC_HIGHATOMIC = 0x200;
 export const ALLOC_KSWAPD = 0x800;
 export const ALLOC_RESERVES = ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM;
 
+// PageAllocator.pbDebug bits: disagreements between a pageblock and the free lists that the
+// kernel's own paths leave behind, recorded so that debug_vm.ts can accept exactly those.
+/** Free blocks of the pageblock may sit on the other side of HIGHATOMIC from its type. */
+export const PBD_HIGHATOMIC_UNSYNCED = 1;
+/** __free_one_page() refused to merge the pageblock's free block with its buddy pageblock's. */
+export const PBD_MERGE_REFUSED = 2;
+
 /** CONFIG_PCP_BATCH_SCALE_MAX (6.1.y backport, default 5). */
 const PCP_BATCH_SCALE_MAX = 5;
 
@@ -107,6 +114,8 @@ export class PageAllocator {
   capc: CaptureControl | null = null;
   /** Every zone by global id (nid * MAX_NR_ZONES + type). */
   readonly zoneById: Zone[] = [];
+  /** PBD_* bits per pageblock: bookkeeping for the invariant checker, not kernel state. */
+  readonly pbDebug: Uint8Array;
 
   // Scratch results, so the hot path allocates nothing.
   private canSteal = false;
@@ -125,6 +134,7 @@ export class PageAllocator {
     watermarkBoostFactor: number,
   ) {
     for (const node of nodes) for (const z of node.zones) this.zoneById[z.id] = z;
+    this.pbDebug = new Uint8Array(mem.pageblockFlags.length);
     this.watermarkBoostFactor = watermarkBoostFactor;
     let total = 0;
     for (const node of nodes) for (const z of node.zones) total += z.managed;
@@ -204,7 +214,11 @@ export class PageAllocator {
       if (!this.pageIsBuddy(slot, buddy, order)) break;
       if (order >= PAGEBLOCK_ORDER) {
         const buddyMt = this.mem.getPageblockMigratetype(buddy);
-        if (mt !== buddyMt && (!migratetypeIsMergeable(mt) || !migratetypeIsMergeable(buddyMt))) break;
+        const refused = mt !== buddyMt && (!migratetypeIsMergeable(mt) || !migratetypeIsMergeable(buddyMt));
+        // debug_vm: a refused pair may stay unmerged once the types change (unreserve_highatomic_pageblock()).
+        this.setPbd(slot, PBD_MERGE_REFUSED, refused);
+        this.setPbd(buddy, PBD_MERGE_REFUSED, refused);
+        if (refused) break;
       }
       this.delPageFromFreeList(buddy, zone, order);
       slot &= buddy;
@@ -278,14 +292,27 @@ export class PageAllocator {
     this.movableFound = 0;
     let start = slot & ~(PAGEBLOCK_NR_PAGES - 1);
     const end = start + PAGEBLOCK_NR_PAGES - 1;
-    if (!zone.spansSlot(start)) start = slot;
-    if (!zone.spansSlot(end)) return 0;
+    // Every caller leaves mt and the pageblock's type on the same side of HIGHATOMIC, so a
+    // whole pageblock moved is in sync, unless pcp pages cached the other side (their later
+    // drain files them there) or the zone spans only part of the pageblock (not all is moved).
+    const mtHigh = mt === MigrateType.HIGHATOMIC;
+    let unsynced = false;
+    if (!zone.spansSlot(start)) {
+      start = slot;
+      unsynced = true;
+    }
+    if (!zone.spansSlot(end)) {
+      this.setPbd(slot, PBD_HIGHATOMIC_UNSYNCED, true);
+      return 0;
+    }
     const flags = this.mem.flags;
+    const index = this.mem.index;
     let moved = 0;
     for (let p = start; p <= end; ) {
       const f = flags[p]!;
       if ((f & PG_buddy) === 0) {
         if ((f & (PG_lru | PG_movable)) !== 0) this.movableFound++;
+        else if ((f & PG_pcp) !== 0 && (index[p] === MigrateType.HIGHATOMIC) !== mtHigh) unsynced = true;
         p++;
         continue;
       }
@@ -294,7 +321,14 @@ export class PageAllocator {
       p += 1 << order;
       moved += 1 << order;
     }
+    this.setPbd(slot, PBD_HIGHATOMIC_UNSYNCED, unsynced);
     return moved;
+  }
+
+  /** Set or clear a PBD_* bit of slot's pageblock. */
+  private setPbd(slot: number, bit: number, on: boolean): void {
+    const b = slot >>> PAGEBLOCK_ORDER;
+    this.pbDebug[b] = on ? this.pbDebug[b]! | bit : this.pbDebug[b]! & ~bit;
   }
 
   /** boost_watermark() */

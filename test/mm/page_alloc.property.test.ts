@@ -8,13 +8,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SYSCTLS, type MachineConfig, type ZoneConfig } from '../../src/machine/config.js';
-import { MAX_ORDER, MIGRATE_PCPTYPES, MIGRATE_TYPES, MigrateType, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../../src/mm/constants.js';
+import { MAX_ORDER, MIGRATE_TYPES, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
 import {
   __GFP_RECLAIMABLE, GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_TRANSHUGE_LIGHT,
 } from '../../src/mm/gfp.js';
 import { bootMachine } from '../../src/mm/mm_init.js';
-import type { PageAllocator } from '../../src/mm/page_alloc.js';
+import { PBD_MERGE_REFUSED, type PageAllocator } from '../../src/mm/page_alloc.js';
 import { PG_buddy, PG_hole, PG_pcp, PG_reserved } from '../../src/mm/page_flags.js';
 import { renderBuddyinfo, renderPagetypeinfo } from '../../src/mm/procfs.js';
 import { freeListCounts, takeSnapshot } from '../../src/mm/show.js';
@@ -98,8 +98,6 @@ class Harness {
   readonly owned: Uint8Array;
   /** Every allocation result, failures (-1) included, in order. */
   readonly results: number[] = [];
-  /** Pageblocks unreserve_highatomic_pageblock() turned back from HIGHATOMIC (slot of the block). */
-  readonly unreserved = new Set<number>();
   private readonly nrNodes: number;
 
   constructor(readonly cfg: MachineConfig, readonly check: boolean) {
@@ -124,16 +122,7 @@ class Harness {
       if (this.check) this.verify();
     } else if (op.kind === 'unreserve') {
       // unreserve_highatomic_pageblock(ac of the last request, force), as the slowpath calls it
-      const mem = this.alloc.mem;
-      const highatomic = (): number[] => {
-        const out: number[] = [];
-        for (let s = 0; s < mem.nrPages; s += PAGEBLOCK_NR_PAGES) if (mem.getPageblockMigratetype(s) === MigrateType.HIGHATOMIC) out.push(s);
-        return out;
-      };
-      const before = highatomic();
       this.alloc.unreserveHighatomicPageblock(op.force);
-      const after = new Set(highatomic());
-      for (const s of before) if (!after.has(s)) this.unreserved.add(s);
       if (this.check) this.verify();
     } else if (this.live.length > 0) {
       const i = op.pick % this.live.length;
@@ -233,10 +222,9 @@ function canonicalBlocks(start: number, end: number): [number, number][] {
  * After everything is freed and drained: every zone's managed range is free and each free block
  * is as large as alignment and the zone edges allow. The one exception __free_one_page() makes:
  * above pageblock_order it does not merge when the freed block's migratetype and the buddy's
- * pageblock type differ and one of them is not mergeable (HIGHATOMIC; ISOLATE). So an order-10
- * block may stay two order-9 halves when a half's pageblock, or the list it sits on (a stale
- * type cached by the pcp), is HIGHATOMIC — or was, until unreserve_highatomic_pageblock()
- * moved its free pages to another list without merging them.
+ * pageblock type differ and one of them is not mergeable (HIGHATOMIC; ISOLATE), and nothing
+ * merges the halves later (unreserve_highatomic_pageblock() only moves them). So an order-10
+ * block may stay two order-9 halves, but only where that merge was refused (PBD_MERGE_REFUSED).
  */
 function checkFullyMerged(h: Harness): void {
   const { alloc } = h;
@@ -251,9 +239,7 @@ function checkFullyMerged(h: Harness): void {
         for (let s = mem.next[head]!; s !== head; s = mem.next[s]!) actual.set(s + mem.pfnBase, [order, mt]);
       }
     }
-    const nonMergeable = (pfn: number): boolean =>
-      mem.getPageblockMigratetype(pfn - mem.pfnBase) >= MIGRATE_PCPTYPES || actual.get(pfn)![1] >= MIGRATE_PCPTYPES ||
-      h.unreserved.has(pfn - mem.pfnBase);
+    const refused = (pfn: number): boolean => (alloc.pbDebug[(pfn - mem.pfnBase) >>> PAGEBLOCK_ORDER]! & PBD_MERGE_REFUSED) !== 0;
     // mm_init's layout: reserved pages (present - managed) at the zone start, holes at its end.
     const first = z.startPfn + (z.present - z.managed);
     for (const [pfn, order] of canonicalBlocks(first, z.startPfn + z.present)) {
@@ -263,7 +249,7 @@ function checkFullyMerged(h: Harness): void {
       }
       const half = pfn + PAGEBLOCK_NR_PAGES;
       const split = order === PAGEBLOCK_ORDER + 1 && actual.get(pfn)?.[0] === PAGEBLOCK_ORDER && actual.get(half)?.[0] === PAGEBLOCK_ORDER;
-      expect(split && (nonMergeable(pfn) || nonMergeable(half)), `zone ${z.name}: block 0x${pfn.toString(16)} order ${order} not fully merged`).toBe(true);
+      expect(split && refused(pfn) && refused(half), `zone ${z.name}: block 0x${pfn.toString(16)} order ${order} not fully merged`).toBe(true);
       actual.delete(pfn);
       actual.delete(half);
     }

@@ -19,9 +19,10 @@ import {
 } from '../../src/mm/gfp.js';
 import { bootMachine } from '../../src/mm/mm_init.js';
 import {
-  ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, orderToPindex, type PageAllocator,
+  ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, PBD_HIGHATOMIC_UNSYNCED, PBD_MERGE_REFUSED, orderToPindex,
+  type PageAllocator,
 } from '../../src/mm/page_alloc.js';
-import { PG_buddy, PG_lru, PG_movable } from '../../src/mm/page_flags.js';
+import { PG_buddy, PG_lru, PG_movable, PG_pcp } from '../../src/mm/page_flags.js';
 import { freeListCounts, pageblockCounts } from '../../src/mm/show.js';
 import type { KmemTraceSink, TraceContext } from '../../src/mm/tracepoints.js';
 import { VmEvent, ZoneStat } from '../../src/mm/vmstat.js';
@@ -1134,6 +1135,76 @@ describe('HIGHATOMIC reserve', () => {
 // ---------------------------------------------------------------------------------------------
 // Places where the model once disagreed with the 6.1.192 source; each test pins the kernel's behaviour.
 
+describe('checkInvariants(): as strict as the kernel allows', () => {
+  it('unmerged order-9 halves pass only where __free_one_page() refused their merge', () => {
+    // 16 MiB. The first request sets ac (MOVABLE) for unreserve and takes P. Pageblocks 2+3
+    // (P+1024 o10) are taken; pageblock 2 becomes H (as reserve_highatomic_pageblock() does).
+    const { alloc, zone } = normalOnly(4096);
+    expect(alloc.allocPages(GFP_HIGHUSER_MOVABLE, 0)).toBe(P);
+    const A = P + 1024;
+    const B = P + 1536;
+    mustAllocAt(alloc, A, 10);
+    setPbType(alloc, A, MT.HIGHATOMIC);
+    zone.nrReservedHighatomic += PAGEBLOCK_NR_PAGES;
+    alloc.freePages(A, 9); // H list; its buddy B is not free
+    alloc.freePages(B, 9); // order 9: mt M, buddy's pageblock H, H not mergeable -> refused
+    expect([listPfns(alloc, zone, 9, MT.HIGHATOMIC), listPfns(alloc, zone, 9, MT.MOVABLE).includes(B)]).toEqual([[A], true]);
+    checkInvariants(alloc);
+    // unreserve_highatomic_pageblock(force): A's pageblock back to M, A moved to the M list, not merged.
+    expect(alloc.unreserveHighatomicPageblock(true)).toBe(true);
+    expect(listPfns(alloc, zone, 9, MT.MOVABLE).filter((p) => p === A || p === B).sort()).toEqual([A, B]);
+    checkInvariants(alloc);
+    // Without the record of the refusal the same state is a bug.
+    const saved = alloc.pbDebug.slice();
+    alloc.pbDebug[(A - P) >> 9] = 0;
+    expect(() => checkInvariants(alloc)).toThrow(/free buddies pfn 0x100400 and 0x100600 of order 9 are not merged/);
+    alloc.pbDebug.set(saved);
+    // Freeing B again now merges (both M): the pair is gone, and so is the record.
+    mustAllocAt(alloc, B, 9);
+    alloc.freePages(B, 9);
+    expect(listPfns(alloc, zone, 10, MT.MOVABLE)).toContain(A);
+    expect([alloc.pbDebug[(A - P) >> 9], alloc.pbDebug[(B - P) >> 9]]).toEqual([0, 0]);
+    checkInvariants(alloc);
+  });
+
+  it('a block on the other side of HIGHATOMIC from its pageblock fails unless recorded as unsynced', () => {
+    const { alloc, zone } = normalOnly(4096);
+    const mem = alloc.mem;
+    const slot = mem.next[zone.freeListHead(10, MT.MOVABLE)]!; // P, pageblock M
+    mem.listDel(slot);
+    mem.listAddTail(slot, zone.freeListHead(10, MT.HIGHATOMIC));
+    expect(() => checkInvariants(alloc)).toThrow(/pfn 0x100000 on the 3 list but its pageblock is 1, and no pcp page/);
+    alloc.pbDebug[slot >> 9] = PBD_HIGHATOMIC_UNSYNCED; // as a stale pcp type or a partial pageblock would
+    checkInvariants(alloc);
+    // The other direction: an M-list block in an H pageblock.
+    const { alloc: b, zone: bz } = normalOnly(4096);
+    setPbType(b, P + 2048, MT.HIGHATOMIC);
+    expect(() => checkInvariants(b)).toThrow(/pfn 0x100800 on the 1 list but its pageblock is 3/);
+    b.moveFreepagesBlock(bz, 2048, MT.HIGHATOMIC); // what reserve_highatomic_pageblock() does next
+    checkInvariants(b);
+    // Between U, M and E any combination passes (steals leave them; see debug_vm.ts).
+    setPbType(b, P + 3072, MT.RECLAIMABLE);
+    checkInvariants(b);
+  });
+
+  it('pcp pages: on the list of their cached migratetype, and every pcp-marked page on a list', () => {
+    const { alloc, zone } = normalOnly(4096, { pcp: true });
+    const pfn = alloc.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+    alloc.freePages(pfn, 0); // stays on the MOVABLE order-0 pcp list (high 160)
+    expect(pcpPfns(alloc, zone, 0, orderToPindex(MT.MOVABLE, 0))).toContain(pfn);
+    checkInvariants(alloc);
+    const slot = pfn - P;
+    alloc.mem.index[slot] = MT.UNMOVABLE;
+    expect(() => checkInvariants(alloc)).toThrow(/cached migratetype 0 is on pcp list 1 \(order 0\)/);
+    alloc.mem.index[slot] = MT.HIGHATOMIC; // HIGHATOMIC pages are kept on the MOVABLE list
+    checkInvariants(alloc);
+    alloc.mem.index[slot] = MT.MOVABLE;
+    const used = alloc.allocPages(GFP_KERNEL, 0);
+    alloc.mem.flags[used - P]! |= PG_pcp;
+    expect(() => checkInvariants(alloc)).toThrow(/pages carry the pcp mark but the pcp lists hold/);
+  });
+});
+
 describe('former discrepancies with mm/page_alloc.c, now fixed', () => {
   it('rmqueue() wakes kswapd for a boosted zone with gfp_flags 0', () => {
     // mm/page_alloc.c rmqueue(), label out: "if (unlikely(test_bit(ZONE_BOOSTED_WATERMARK, ...)))
@@ -1216,6 +1287,10 @@ describe('former discrepancies with mm/page_alloc.c, now fixed', () => {
     // break_down_buddy_pages(), both at the list head.
     expect(listPfns(alloc, zone, 9, MT.MOVABLE)).toEqual([P + 3072, P + 512]);
     expect(nrFreePages(zone)).toBe(4096 - 1);
+    // The allocator recorded both reasons the checker needs: unreserve's move_freepages_block()
+    // saw Y on a pcp list with H cached, and the drain's merge of Y with P+3072 was refused.
+    expect(alloc.pbDebug[(Y - P) >> 9]).toBe(PBD_HIGHATOMIC_UNSYNCED | PBD_MERGE_REFUSED);
+    expect(alloc.pbDebug[(P + 3072 - P) >> 9]).toBe(PBD_MERGE_REFUSED);
   });
 
   it('checkInvariants() accepts unmerged pageblock buddies left by a stale pcp migratetype', () => {
