@@ -11,8 +11,10 @@ import { checkScenario, type ScenarioOutline } from './ui/validate.js';
 import { installDebugHandle } from './ui/debug.js';
 import { installSidebar } from './ui/sidebar.js';
 
-/** The map canvas's CSS height (style.css). */
+/** The map canvas's CSS height, a pane's least width and the gap between panes (style.css). */
 const MAP_HEIGHT_PX = 440;
+const PANE_MIN_PX = 380;
+const PANE_GAP_PX = 12;
 /** No frame for this long while the workers should be running: say why the map stands still. */
 const STALLED_MS = 1500;
 
@@ -149,7 +151,12 @@ class App {
         this.updateStatus();
       },
       error: (p) => this.showRunError(p),
-      mapAspect: (n) => Math.max(0.5, (this.panesHost.clientWidth / n - 24) / MAP_HEIGHT_PX),
+      mapAspect: (n) => {
+        // As many panes per row as the grid fits (a narrow window puts the second below the first).
+        const w = this.panesHost.clientWidth;
+        const perRow = Math.max(1, Math.min(n, Math.floor((w + PANE_GAP_PX) / (PANE_MIN_PX + PANE_GAP_PX))));
+        return Math.max(0.5, ((w - PANE_GAP_PX * (perRow - 1)) / perRow - 24) / MAP_HEIGHT_PX);
+      },
     });
     session.speed = this.speedValue();
     this.session = session;
@@ -174,7 +181,8 @@ class App {
     if (!s || s.panes.length === 0) return;
     const t = `${seconds(s.simNs)} of ${seconds(s.total)}`;
     const busy = s.stalledMs > STALLED_MS ? ' · busy in one long simulation event (a workload phase); the map moves on when it ends' : '';
-    const text = s.done ? `Done: ${seconds(s.total)} simulated.` : s.playing ? `Running: ${t}${busy}` : `Paused at ${t}${busy}`;
+    const going = !s.playing && s.targetNs > s.simNs; // a step, or a pause finishing at a sample time
+    const text = s.done ? `Done: ${seconds(s.total)} simulated.` : s.playing ? `Running: ${t}${busy}` : going ? `Going to ${seconds(s.targetNs)}: ${t}${busy}` : `Paused at ${t}${busy}`;
     if (this.status.textContent !== text) this.status.textContent = text; // a live region: no repeats
   }
 

@@ -88,6 +88,11 @@ export class Session {
     return this.totalNs;
   }
 
+  /** Simulated time the workers have been asked to reach (they hold there unless playing). */
+  get targetNs(): number {
+    return this.sent;
+  }
+
   /**
    * How long the workers have been asked to go on without sending a frame (0 when they have
    * caught up): a workload phase that is one long clock event (memscen's fill) blocks a worker.

@@ -6,7 +6,7 @@
 
 const WIDTH_KEY = 'pagelab.sidebarWidth';
 const EXPLAIN_KEY = 'pagelab.explainClosed';
-const DEFAULT_PX = 400;
+const DEFAULT_PX = 360;
 /** Double-click or Enter on the splitter: wide enough for a scenario's 100-column comments. */
 const WIDE_PX = 800;
 const MIN_PX = 280;
@@ -34,6 +34,7 @@ export function installSidebar(layout: HTMLElement, sidebar: HTMLElement, splitt
     const w = Math.round(Math.min(maxPx(), Math.max(MIN_PX, px)));
     layout.style.setProperty('--sidebar-w', `${w}px`);
     splitter.setAttribute('aria-valuenow', String(w));
+    splitter.setAttribute('aria-valuemax', String(maxPx()));
     if (save) store(WIDTH_KEY, String(w));
   };
   const current = (): number => sidebar.getBoundingClientRect().width;
@@ -70,6 +71,9 @@ export function installSidebar(layout: HTMLElement, sidebar: HTMLElement, splitt
       toggleWide();
     }
   });
+
+  // A narrower window keeps room for the maps (the saved width comes back when it is wide again).
+  window.addEventListener('resize', () => setWidth(Number(load(WIDTH_KEY)) || DEFAULT_PX, false));
 
   if (load(EXPLAIN_KEY) === '1') explain.open = false;
   explain.addEventListener('toggle', () => store(EXPLAIN_KEY, explain.open ? '0' : '1'));

@@ -1,8 +1,8 @@
 /**
  * Where each page frame sits on the map: every pageblock is a 32 x 16 tile of page cells (pfn
  * order, row by row), and tiles follow each other in pfn order, `cols` to a row. Buddy blocks
- * are then rectangles (order 5 is one tile row, order 9 the whole tile), and pageblock
- * boundaries are tile edges.
+ * are then rectangles (order 5 is one tile row, order 9 the whole tile, order 10 two tiles side
+ * by side, as `cols` is even), and pageblock boundaries are tile edges.
  */
 import type { MapGeometry } from '../../shared/protocol.js';
 
@@ -23,14 +23,11 @@ export class TileLayout {
     const blockPages = 1 << geometry.pageblockOrder;
     if (blockPages !== TILE_W * TILE_H) throw new Error(`pageblocks of ${blockPages} pages: the map expects ${TILE_W * TILE_H}`);
     this.nrBlocks = geometry.nrPages / blockPages;
-    // The power of two whose tile grid comes closest to the wanted width:height.
+    // The column count whose tile grid comes closest to the wanted width:height: 1 or an even
+    // number, so an order-10 block's two pageblocks share a row.
+    const err = (c: number): number => Math.abs(Math.log((c * TILE_W) / (Math.ceil(this.nrBlocks / c) * TILE_H) / aspect));
     let best = 1;
-    for (let c = 1; c <= this.nrBlocks; c *= 2) {
-      const r = Math.ceil(this.nrBlocks / c);
-      const err = Math.abs(Math.log((c * TILE_W) / (r * TILE_H) / aspect));
-      const bestErr = Math.abs(Math.log((best * TILE_W) / (Math.ceil(this.nrBlocks / best) * TILE_H) / aspect));
-      if (err < bestErr) best = c;
-    }
+    for (let c = 2; c <= this.nrBlocks; c += 2) if (err(c) < err(best)) best = c;
     this.cols = best;
     this.rows = Math.ceil(this.nrBlocks / best);
     this.width = this.cols * TILE_W;
