@@ -109,13 +109,47 @@ function groupTag(p: HarnessParams): string {
   return parts.join(', ');
 }
 
-/** The summary table of many groups, as markdown (for docs/fidelity.md). */
+/** The group's name in the tables: scenario, what sets it apart, runs. */
+function groupLabel(g: FidelityGroup): string {
+  return `${g.scenario} (${groupTag(g.params)}; ${g.files.length} run${g.files.length > 1 ? 's' : ''})`;
+}
+
+/** "0-3,5,7-8" for the sorted numbers given. */
+function ranges(ns: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < ns.length; ) {
+    let j = i;
+    while (j + 1 < ns.length && ns[j + 1] === ns[j]! + 1) j++;
+    out.push(j > i ? `${ns[i]}-${ns[j]}` : String(ns[i]));
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+/**
+ * What misses in one phase, compactly: the buddyinfo orders per zone, then pageblock types and
+ * counters with kernel mean / pagelab mean. Empty when everything is within tolerance.
+ */
+export function phaseMisses(ms: readonly Metric[]): string {
+  const miss = ms.filter((m) => !m.within_tolerance);
+  const parts: string[] = [];
+  for (const zone of [...new Set(miss.filter((m) => m.kind === 'buddyinfo').map((m) => m.zone!))]) {
+    const orders = miss.filter((m) => m.kind === 'buddyinfo' && m.zone === zone).map((m) => Number(m.name.slice('order '.length)));
+    parts.push(`buddyinfo ${zone} order ${ranges(orders)}`);
+  }
+  const value = (m: Metric): string => `${fmt(Math.round(m.kernel.mean))}/${fmt(Math.round(m.pagelab.mean))}`;
+  for (const m of miss.filter((x) => x.kind === 'pageblocks')) parts.push(`${m.zone} ${m.name} blocks ${value(m)}`);
+  for (const m of miss.filter((x) => x.kind === 'vmstat_delta')) parts.push(`${m.name} ${value(m)}`);
+  return parts.join(', ');
+}
+
+/** The summary table of many groups, as markdown (for docs/fidelity.md), then what misses per phase. */
 export function groupsMarkdown(groups: readonly FidelityGroup[]): string {
   const lines: string[] = [];
   lines.push('| scenario | metric | kernel mean [min..max] | pagelab | diff | tolerance | within |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const g of groups) {
-    const label = `${g.scenario} (${groupTag(g.params)}; ${g.files.length} run${g.files.length > 1 ? 's' : ''})`;
+    const label = groupLabel(g);
     for (const m of g.metrics.filter((x) => x.phase === null)) {
       lines.push(`| ${label} | ${m.name} | ${statText(m.kernel)} | ${statText(m.pagelab)} | ${signed(m.diff)} | ${m.tolerance} | ${m.within_tolerance ? 'yes' : '**no**'} |`);
     }
@@ -123,6 +157,18 @@ export function groupsMarkdown(groups: readonly FidelityGroup[]): string {
     for (const kind of ['buddyinfo', 'pageblocks', 'vmstat_delta'] as const) {
       const c = countWithin(g.metrics.filter((m) => m.kind === kind));
       if (c.total > 0) lines.push(`| ${label} | ${detail[kind]} | | | | spread or ±10% | ${c.within}/${c.total} |`);
+    }
+  }
+  lines.push('');
+  lines.push('What misses, phase by phase (counters as kernel mean/pagelab mean):');
+  lines.push('');
+  lines.push('| scenario | phase | outside tolerance |');
+  lines.push('|---|---|---|');
+  for (const g of groups) {
+    const label = groupLabel(g);
+    for (const phase of [...new Set(g.metrics.filter((m) => m.phase !== null).map((m) => m.phase!))]) {
+      const text = phaseMisses(g.metrics.filter((m) => m.phase === phase));
+      if (text !== '') lines.push(`| ${label} | ${phase} | ${text} |`);
     }
   }
   return lines.join('\n') + '\n';

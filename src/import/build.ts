@@ -4,7 +4,8 @@
  *  - machineSpecYaml(): the same as a machine spec the loader accepts;
  *  - planLayout(): where every free block, pageblock type, hole and reserved page goes;
  *  - applyState(): turn a freshly booted Kernel into exactly the recorded free lists and
- *    pageblock counts, the rest of memory held by placeholder kernel owners.
+ *    pageblock counts, the rest of memory held by placeholders: movable user memory in
+ *    MOVABLE pageblocks, kernel owners in the others.
  *
  * The layout is a choice (the /proc files say how many, not where); see planLayout() for it.
  * Browser-safe: no Node modules.
@@ -17,10 +18,12 @@ import {
 import { checkInvariants } from '../mm/debug_vm.js';
 import type { Kernel } from '../mm/kernel.js';
 import type { Owner } from '../mm/owners.js';
-import { PG_buddy, PG_hole, PG_reserved, ZONE_ID_MASK, ZONE_ID_SHIFT } from '../mm/page_flags.js';
+import { lruAdd } from '../mm/lru.js';
+import { PG_buddy, PG_dirty, PG_hole, PG_reserved, PG_swapbacked, ZONE_ID_MASK, ZONE_ID_SHIFT } from '../mm/page_flags.js';
+import { ShmemInode } from '../mm/shmem.js';
 import { freeListCounts, pageblockCounts } from '../mm/show.js';
 import type { MachineSnapshot, NodeSnapshot, ZoneSnapshot } from '../mm/snapshot.js';
-import { ZoneStat } from '../mm/vmstat.js';
+import { NodeStat, ZoneStat } from '../mm/vmstat.js';
 import { updatePcpLimits } from '../mm/watermarks.js';
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO, type Zone } from '../mm/zone.js';
 import { Prng } from '../sim/prng.js';
@@ -543,6 +546,58 @@ function planZone(z: RealZone, variant: LayoutVariant, prng: Prng, fixed: Readon
 // ---------------------------------------------------------------------------------------------
 // Applying the state to a booted machine
 
+/**
+ * Which allocated pages of the zone's MOVABLE pageblocks are kernel memory (1 per span offset):
+ * none when the LRU pages are not recorded; otherwise all beyond `lruPages`. Unmovable
+ * allocations that fall back into a MOVABLE pageblock without claiming it cluster in few
+ * pageblocks, so they take the fullest MOVABLE pageblocks first (lowest pfns first within one,
+ * ties to the lower pfn).
+ */
+export function kernelPagesInMovable(zl: ZoneLayout, lruPages: number | null): Uint8Array {
+  const kernel = new Uint8Array(zl.spanned);
+  if (lruPages === null) return kernel;
+  const zs = zl.startPfn;
+  const blocks: { lo: number; hi: number; used: number }[] = [];
+  for (let k = 0; k < zl.blockTypes.length; k++) {
+    if (zl.blockTypes[k] !== MigrateType.MOVABLE) continue;
+    const lo = Math.max(zs, (zl.firstBlock + k) * PAGEBLOCK_NR_PAGES) - zs;
+    const hi = Math.min(zs + zl.spanned, (zl.firstBlock + k + 1) * PAGEBLOCK_NR_PAGES) - zs;
+    let used = 0;
+    for (let i = lo; i < hi; i++) if (zl.role[i] === ROLE_ALLOCATED) used++;
+    if (used > 0) blocks.push({ lo, hi, used });
+  }
+  let quota = blocks.reduce((sum, b) => sum + b.used, 0) - lruPages;
+  blocks.sort((a, b) => b.used - a.used || a.lo - b.lo);
+  for (const b of blocks) {
+    for (let i = b.lo; i < b.hi && quota > 0; i++) {
+      if (zl.role[i] !== ROLE_ALLOCATED) continue;
+      kernel[i] = 1;
+      quota--;
+    }
+    if (quota <= 0) break;
+  }
+  return kernel;
+}
+
+/**
+ * An allocated page (refcount 1, no owner) becomes page `index` of the tmpfs placeholder, as
+ * shmem_get_folio_gfp() leaves a page it allocated for a write: swap-backed and in the page
+ * cache (shmem_add_to_page_cache(), whose reference is the one the page has), dirty
+ * (noop_dirty_folio), on the LRU (folio_add_lru).
+ */
+function addMovablePlaceholder(k: Kernel, inode: ShmemInode, pfn: number, index: number): void {
+  const s = k.slot(pfn);
+  k.mem.flags[s]! |= PG_swapbacked | PG_dirty;
+  k.mem.mapping[s] = inode.id;
+  k.mem.index[s] = index;
+  inode.iPages.set(index, pfn);
+  inode.nrpages++;
+  inode.alloced++;
+  k.modNodeStat(pfn, NodeStat.NR_FILE_PAGES, 1);
+  k.modNodeStat(pfn, NodeStat.NR_SHMEM, 1);
+  lruAdd(k, pfn);
+}
+
 export interface ImportedZoneReport {
   nid: number;
   name: ZoneName;
@@ -573,8 +628,9 @@ function fmtTuple(a: ArrayLike<number>): string {
  * Turn a freshly booted machine (booted from machineConfigFromState(state)) into the recorded
  * state: every free list of every populated zone holds the recorded number of blocks per order
  * and migratetype, the pageblock counts per migratetype match, the pcp lists are empty, and
- * the rest of managed memory is allocated as order-0 pages owned by placeholder 'kernel'
- * owners named after their pageblock's type. Deterministic in `seed` (see planLayout()).
+ * the rest of managed memory is allocated as order-0 pages owned by placeholders named after
+ * their pageblock's type: movable user memory (a tmpfs file, see addMovablePlaceholder()) in
+ * MOVABLE pageblocks, 'kernel' owners in the others. Deterministic in `seed` (see planLayout()).
  * Watermarks, lowmem_reserve ("protection") and watermark_boost are set to the recorded values
  * where the booted ones differ (the notes say which). vm event counters are left as boot set
  * them: the import's own allocations and frees are not counted.
@@ -610,11 +666,12 @@ export function applyState(kernel: Kernel, state: RealState, seed: number): Impo
   const ownerFor = (mt: number): Owner => {
     let o = owners[mt];
     if (!o) {
-      o = kernel.owners.register({ id: 0, kind: 'kernel', name: OWNER_NAMES[mt]! });
+      o = kernel.owners.register(mt === MigrateType.MOVABLE ? new ShmemInode(OWNER_NAMES[mt]!) : { id: 0, kind: 'kernel', name: OWNER_NAMES[mt]! });
       owners[mt] = o;
     }
     return o;
   };
+  let movableIndex = 0;
   const reports: ImportedZoneReport[] = [];
 
   for (const zl of plan.zones) {
@@ -647,12 +704,20 @@ export function applyState(kernel: Kernel, state: RealState, seed: number): Impo
       mem.setPageblockMigratetype(slot, zl.blockTypes[k]!);
       mem.setPageblockSkip(slot, false);
     }
-    // Placeholder owners for the allocated pages, by pageblock type.
+    // Placeholder owners for the allocated pages, by pageblock type. In MOVABLE pageblocks the
+    // used pages of a real machine are user memory that compaction can move (anon, tmpfs, page
+    // cache): they become the dirty pages of one tmpfs file, on the anon LRU as shmem is, not
+    // in any task's RSS, reclaimable only to swap. Beyond the zone's recorded LRU pages they are
+    // kernel memory (see kernelPagesInMovable()). The other types hold kernel placeholders.
+    const lruPages = state.zones.find((z) => z.nid === zl.nid && z.name === zl.name)?.lruPages ?? null;
+    const kernelPage = kernelPagesInMovable(zl, lruPages);
     let allocated = 0;
     for (let i = 0; i < zl.spanned; i++) {
       if (zl.role[i] !== ROLE_ALLOCATED) continue;
       const s = kz.startSlot + i;
-      mem.mapping[s] = ownerFor(mem.getPageblockMigratetype(s)).id;
+      const owner = ownerFor(kernelPage[i] ? MigrateType.UNMOVABLE : mem.getPageblockMigratetype(s));
+      if (owner instanceof ShmemInode) addMovablePlaceholder(kernel, owner, s + mem.pfnBase, movableIndex++);
+      else mem.mapping[s] = owner.id;
       allocated++;
     }
     // Free the recorded blocks in ascending pfn order, to the list tails (__free_pages_ok()

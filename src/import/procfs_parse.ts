@@ -72,7 +72,16 @@ export interface RealZone {
   capped: [number, number][];
   /** /proc/pagetypeinfo block-count section: pageblocks per migratetype. */
   pageblocks: number[];
+  /**
+   * Pages on the zone's LRU lists (nr_zone_inactive_anon + nr_zone_active_anon +
+   * nr_zone_inactive_file + nr_zone_active_file + nr_zone_unevictable): its user memory
+   * (anon, shmem, page cache), which compaction can move. null when not recorded.
+   */
+  lruPages: number | null;
 }
+
+/** The per-zone counters whose sum is a zone's LRU pages (zoneinfo and vmstat names). */
+export const ZONE_LRU_COUNTERS = ['nr_zone_inactive_anon', 'nr_zone_active_anon', 'nr_zone_inactive_file', 'nr_zone_active_file', 'nr_zone_unevictable'] as const;
 
 export interface RealStateSource {
   kind: 'procfs' | 'harness';
@@ -154,6 +163,8 @@ export interface ZoneinfoZone {
   protection: number[];
   /** Number of "cpu:" entries under pagesets (0 for an unpopulated zone). */
   cpus: number;
+  /** The sum of the zone's LRU counters (ZONE_LRU_COUNTERS), null when it prints none of them. */
+  lruPages: number | null;
 }
 
 const ZI = {
@@ -186,6 +197,8 @@ export function parseZoneinfo(text: string, file: string): ZoneinfoZone[] {
     protection: number[] | null;
     startPfn: number | null;
     cpus: number;
+    /** The zone's own counters (the "stats" part), by name. */
+    stats: Map<string, number>;
     /** header: the "pages free".."protection" block; stats: counters; pagesets; tail: after start_pfn */
     part: 'pernode' | 'header' | 'stats' | 'pagesets' | 'tail';
   };
@@ -224,6 +237,7 @@ export function parseZoneinfo(text: string, file: string): ZoneinfoZone[] {
       managed: z.fields.get('managed')!,
       protection: z.protection,
       cpus: z.cpus,
+      lruPages: ZONE_LRU_COUNTERS.some((c) => z.stats.has(c)) ? ZONE_LRU_COUNTERS.reduce((sum, c) => sum + (z.stats.get(c) ?? 0), 0) : null,
     });
   };
 
@@ -241,7 +255,7 @@ export function parseZoneinfo(text: string, file: string): ZoneinfoZone[] {
       if (prev && (nid < prev.nid || (nid === prev.nid && idx <= zoneIndex(prev.name)))) {
         throw new ImportError(file, n, '', `zones in node order and zone-index order (${ZONE_NAMES.join(', ')}), each once`, shown(line));
       }
-      cur = { nid, name: name as ZoneName, line: n, fields: new Map(), protection: null, startPfn: null, cpus: 0, part: 'header' };
+      cur = { nid, name: name as ZoneName, line: n, fields: new Map(), protection: null, startPfn: null, cpus: 0, stats: new Map(), part: 'header' };
       continue;
     }
     if (cur === null) {
@@ -273,7 +287,10 @@ export function parseZoneinfo(text: string, file: string): ZoneinfoZone[] {
       cur.part = 'stats';
       continue;
     }
-    if (ZI.stat.test(line) && (cur.part === 'pernode' || cur.part === 'stats')) continue;
+    if ((m = ZI.stat.exec(line)) && (cur.part === 'pernode' || cur.part === 'stats')) {
+      if (cur.part === 'stats') cur.stats.set(m[1]!, toInt(m[2]!));
+      continue;
+    }
     if (ZI.pagesets.test(line) && cur.part === 'stats') {
       cur.part = 'pagesets';
       continue;
@@ -638,6 +655,7 @@ export function parseProcfsState(files: ProcfsFiles): RealState {
     freeByType: Array.from({ length: MIGRATE_TYPES }, () => zeros(MAX_ORDER)),
     capped: [],
     pageblocks: zeros(MIGRATE_TYPES),
+    lruPages: z.lruPages,
   }));
   const zoneOf = (nid: number, name: string): RealZone | undefined => zones.find((z) => z.nid === nid && z.name === name);
 
@@ -1022,6 +1040,7 @@ export function parseHarnessRun(json: unknown, file: string, phase = 'boot'): Re
       freeByType: Array.from({ length: MIGRATE_TYPES }, () => zeros(MAX_ORDER)),
       capped: [],
       pageblocks: zeros(MIGRATE_TYPES),
+      lruPages: null,
     };
   });
   zones.forEach((z, k) => {
@@ -1118,6 +1137,8 @@ export function parseHarnessRun(json: unknown, file: string, phase = 'boot'): Re
     field: (z, part) => formatJsonPath([...pp, 'pagetypeinfo', 'zones', String(z.nid), z.name, part]),
   });
 
+  harnessLruPages(r, root, [...pp, 'vmstat'], zones);
+
   const kernel = r.get(root, ['kernel', 'release']);
   const scenario = r.get(root, ['scenario']);
   return {
@@ -1144,6 +1165,27 @@ export function parseHarnessRun(json: unknown, file: string, phase = 'boot'): Re
     zones,
     notes,
   };
+}
+
+/**
+ * The LRU pages of each zone from a harness phase's vmstat, which has only the sums over all
+ * zones: split over the populated zones in proportion to their allocated (managed, not free)
+ * pages. Left null when the phase records no vmstat.
+ */
+function harnessLruPages(r: JsonReader, root: unknown, path: JsonPath, zones: RealZone[]): void {
+  if (r.get(root, path) === undefined) return;
+  r.obj(root, path, 'the vmstat counters of the phase');
+  if (ZONE_LRU_COUNTERS.every((c) => r.get(root, [...path, c]) === undefined)) return;
+  const total = ZONE_LRU_COUNTERS.reduce((sum, c) => sum + (r.get(root, [...path, c]) === undefined ? 0 : r.int(root, [...path, c])), 0);
+  const populated = zones.filter((z) => z.present > 0);
+  const used = populated.map((z) => Math.max(0, z.managed - freePagesOf(z)));
+  const allUsed = used.reduce((a, b) => a + b, 0);
+  let left = total;
+  populated.forEach((z, i) => {
+    const share = i === populated.length - 1 ? left : allUsed === 0 ? 0 : Math.round((total * used[i]!) / allUsed);
+    z.lruPages = Math.min(used[i]!, Math.max(0, share));
+    left -= share;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1181,6 +1223,10 @@ export function parseRealStateJson(text: string, file: string): RealState {
     if (fbt.length !== MIGRATE_TYPES) r.fail([...p, 'freeByType'], `${MIGRATE_TYPES} lists of ${MAX_ORDER} counts`, r.describe(fbt));
     fbt.forEach((_, mt) => r.ints(root, [...p, 'freeByType', mt], MAX_ORDER, `${MAX_ORDER} whole numbers`));
     r.arr(root, [...p, 'capped'], 'a list of [migratetype, order] pairs');
+    // Written since the import distinguished user from kernel memory; older files have none.
+    const lru = r.get(root, [...p, 'lruPages']);
+    if (lru === undefined) (r.get(root, p) as { lruPages: null }).lruPages = null;
+    else if (lru !== null) r.int(root, [...p, 'lruPages']);
   });
   return root as RealState;
 }

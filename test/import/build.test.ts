@@ -7,12 +7,14 @@ import { ImportError, type RealState, parseHarnessRun, parseZoneinfo } from '../
 import { loadMachineSpec } from '../../src/machine/spec.js';
 import { MAX_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_NR_PAGES, ZONE_NAMES } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
+import { checkUserInvariants } from '../../src/mm/debug_vm_users.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/mm/gfp.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { PG_buddy, PG_hole, PG_reserved } from '../../src/mm/page_flags.js';
 import { renderBuddyinfo, renderPagetypeinfo, renderZoneinfo } from '../../src/mm/procfs.js';
 import { takeSnapshot } from '../../src/mm/show.js';
-import { ZoneStat } from '../../src/mm/vmstat.js';
+import { ShmemInode } from '../../src/mm/shmem.js';
+import { NodeStat, ZoneStat } from '../../src/mm/vmstat.js';
 import { FIXTURES, fixtureText, phasesUnderTest } from './helpers.js';
 
 function imported(state: RealState, seed = 1): { k: Kernel; report: ReturnType<typeof applyState> } {
@@ -45,10 +47,12 @@ describe('applyState reproduces every recorded fixture', () => {
         const zi = parseZoneinfo(renderZoneinfo(snap), 'zoneinfo');
         for (const z of state.zones) {
           const got = zi.find((x) => x.nid === z.nid && x.name === z.name)!;
-          expect({ ...got, line: 0, cpus: 0, pagesFree: 0 }).toEqual({
+          // The LRU pages: the movable placeholders, at most the recorded ones.
+          if (z.present > 0) expect(got.lruPages).toBeLessThanOrEqual(z.lruPages!);
+          expect({ ...got, line: 0, cpus: 0, pagesFree: 0, lruPages: 0 }).toEqual({
             nid: z.nid, name: z.name, line: 0, startPfn: z.present > 0 ? z.startPfn : null, pagesFree: 0, boost: z.boost,
             min: z.min, low: z.low, high: z.high, spanned: z.spanned, present: z.present, managed: z.managed,
-            protection: z.protection, cpus: 0,
+            protection: z.protection, cpus: 0, lruPages: 0,
           });
         }
         for (const node of k.nodes) for (const z of node.zones) expect(Array.from(z.pcpCount)).toEqual([0, 0]);
@@ -61,17 +65,35 @@ describe('applyState reproduces every recorded fixture', () => {
           expect(zr.allocatedPages).toBe(z.managed - zr.freePages);
           expect(zr.foreignBlocks).toBe(0);
         }
+        // Movable pageblocks' pages are user memory compaction can move (a tmpfs file on the LRU,
+        // with the page-cache counters that go with it) as many as the recorded LRU pages; the
+        // rest, and every page of the other types, kernel memory.
         const mem = k.mem;
         const names = ['imported-unmovable', 'imported-movable', 'imported-reclaimable', 'imported-highatomic', 'imported-isolate'];
         let held = 0;
+        let user = 0;
         const wrong: number[] = [];
         for (let s = 0; s < mem.nrPages; s++) {
           if (mem.mapping[s] === 0) continue;
           held++;
-          if (byName.get(mem.mapping[s]!) !== names[mem.getPageblockMigratetype(s)] || mem.refcount[s] !== 1) wrong.push(s);
+          const name = byName.get(mem.mapping[s]!);
+          const mt = mem.getPageblockMigratetype(s);
+          if (name === 'imported-movable') user++;
+          const ok = name === names[mt] || (mt === MigrateType.MOVABLE && name === 'imported-unmovable');
+          if (!ok || mem.refcount[s] !== 1) wrong.push(s);
         }
         expect(wrong).toEqual([]);
         expect(held).toBe(report.zones.reduce((a, z) => a + z.allocatedPages, 0));
+        const lru = state.zones.reduce((a, z) => a + (z.lruPages ?? 0), 0);
+        expect(state.zones.some((z) => z.lruPages !== null)).toBe(true);
+        expect(user).toBeGreaterThan(0);
+        expect(user).toBeLessThanOrEqual(lru);
+        const movable = report.owners.find((o) => o.name === 'imported-movable')!;
+        expect(movable).toBeInstanceOf(ShmemInode);
+        expect((movable as ShmemInode).nrpages).toBe(user);
+        expect(k.nodeStat(0, NodeStat.NR_SHMEM)).toBe(user);
+        expect(k.nodeStat(0, NodeStat.NR_INACTIVE_ANON)).toBe(user);
+        checkUserInvariants(k);
       });
     }
   }
@@ -234,7 +256,7 @@ describe('synthetic states', () => {
       nid: 0, name, startPfn: 0, spanned: 0, present: 0, managed: 0, min: 0, low: 0, high: 0, boost: 0,
       protection: [0, 0, 0, 0, 0], nrFree: new Array<number>(MAX_ORDER).fill(0),
       freeByType: Array.from({ length: MIGRATE_TYPES }, () => new Array<number>(MAX_ORDER).fill(0)),
-      capped: [] as [number, number][], pageblocks: new Array<number>(MIGRATE_TYPES).fill(0),
+      capped: [] as [number, number][], pageblocks: new Array<number>(MIGRATE_TYPES).fill(0), lruPages: null as number | null,
     }));
     const z = zones[2]!;
     Object.assign(z, { startPfn: 0x100000, spanned: blocks * PAGEBLOCK_NR_PAGES, present: blocks * PAGEBLOCK_NR_PAGES, managed, freeByType: free, pageblocks, ...extra });

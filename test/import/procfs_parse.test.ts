@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { snapshotOfState } from '../../src/import/build.js';
 import {
-  ImportError, type RealState, deriveWatermarkSysctls, parseBuddyinfo, parseHarnessRun, parsePagetypeinfo,
+  ImportError, type RealState, deriveWatermarkSysctls, freePagesOf, parseBuddyinfo, parseHarnessRun, parsePagetypeinfo,
   parseProcfsState, parseRealStateJson, parseZoneinfo,
 } from '../../src/import/procfs_parse.js';
 import { realStateJson } from '../../src/import/build.js';
@@ -145,7 +145,10 @@ describe('the /proc text parsers', () => {
       for (const phase of names) {
         const a = parseHarnessRun(fixtureText(file), file, phase);
         const b = procfsRoundTrip(a);
-        expect(b.zones, `${file} ${phase}`).toEqual(a.zones);
+        // The harness records the LRU pages only summed over the zones: the rendered zoneinfo
+        // prints its per-zone counters as 0 (none for an unpopulated zone).
+        expect(a.zones.some((z) => z.lruPages! > 0)).toBe(true);
+        expect(b.zones, `${file} ${phase}`).toEqual(a.zones.map((z) => ({ ...z, lruPages: z.present > 0 ? 0 : null })));
         expect(b.cpus).toBe(a.cpus);
         // min_free_kbytes comes back to the page (the kernel keeps min_free_kbytes >> 2 pages).
         expect(b.sysctl.minFreeKbytes >> 2).toBe(a.sysctl.minFreeKbytes >> 2);
@@ -167,6 +170,30 @@ describe('the /proc text parsers', () => {
       ['Device', null, 0, lineOf(ZONEINFO, (l) => l === 'Node 0, zone   Device')],
     ]);
     expect(zones[0]).toMatchObject({ min: 14, low: 17, high: 20, spanned: 4095, present: 3998, managed: 3840, protection: [0, 933, 933, 933, 933] });
+    // The LRU pages: the zone's own nr_zone_* LRU counters summed (not the per-node ones); none
+    // printed for an unpopulated zone.
+    expect(zones.map((z) => z.lruPages)).toEqual([0, 0, null, null, null]);
+    const dma32 = ZONEINFO.indexOf('Node 0, zone    DMA32');
+    const text = ZONEINFO.slice(0, dma32) + ZONEINFO.slice(dma32)
+      .replace(/nr_zone_inactive_anon 0\n/, 'nr_zone_inactive_anon 1469\n')
+      .replace(/nr_zone_active_anon 0\n/, 'nr_zone_active_anon 433\n')
+      .replace(/nr_zone_unevictable 0\n/, 'nr_zone_unevictable 2\n');
+    expect(parseZoneinfo(text, 'zoneinfo').map((z) => z.lruPages)).toEqual([0, 1904, null, null, null]);
+  });
+
+  it('takes the LRU pages of a harness phase from its vmstat, split over the zones by their used pages', () => {
+    const doc = JSON.parse(fixtureText('a-random.1.json')) as { phases: { name: string; vmstat: Record<string, number> }[] };
+    const v = doc.phases.find((p) => p.name === 'fragmented')!.vmstat;
+    const total = ['nr_zone_inactive_anon', 'nr_zone_active_anon', 'nr_zone_inactive_file', 'nr_zone_active_file', 'nr_zone_unevictable'].reduce((a, c) => a + v[c]!, 0);
+    const s = parseHarnessRun(fixtureText('a-random.1.json'), 'a.json', 'fragmented');
+    const [dma, dma32] = s.zones;
+    expect(dma!.lruPages! + dma32!.lruPages!).toBe(total);
+    expect(total).toBeGreaterThan(100_000);
+    // DMA has 32 pages in use, DMA32 112,084: DMA's share is 32/112,116 of the total.
+    const used = (z: RealState['zones'][number]): number => z.managed - freePagesOf(z);
+    expect([used(dma!), used(dma32!)]).toEqual([32, 112_084]);
+    expect(dma!.lruPages).toBe(Math.round((total * 32) / 112_116));
+    expect(s.zones.slice(2).map((z) => z.lruPages)).toEqual([null, null, null]);
   });
 
   it('resolves >100000 cells from buddyinfo', () => {
@@ -267,5 +294,15 @@ describe('state.json', () => {
     expect(parseRealStateJson(text, 'state.json')).toEqual(s);
     const e = importError(() => parseRealStateJson(text.replace('"version": 1', '"version": 2'), 'state.json'));
     expect(e.message).toBe('state.json:3: version: expected version 1, found "2"');
+  });
+
+  it('reads a file written before the LRU pages were recorded: they are unknown (null)', () => {
+    const s = parseHarnessRun(fixtureText('c-oom.3.json'), 'c.json', 'kalloc_order4');
+    expect(s.zones[1]!.lruPages).toBeGreaterThan(0);
+    const old = realStateJson(s).replace(/,\n\s*"lruPages": (\d+|null)/g, '');
+    expect(old).not.toContain('lruPages');
+    expect(parseRealStateJson(old, 'state.json').zones.map((z) => z.lruPages)).toEqual([null, null, null, null, null]);
+    const bad = importError(() => parseRealStateJson(realStateJson(s).replace(/"lruPages": \d+/, '"lruPages": "many"'), 'state.json'));
+    expect(bad.field).toBe('zones[0].lruPages');
   });
 });
