@@ -8,7 +8,6 @@
  * Simplifications: a pin is one page reference (the kernel adds GUP_PIN_COUNTING_BIAS, 1024);
  * folio_migrate_mapping()'s reference check fails on either. The faults run as ordinary ones:
  * memalloc_pin_save()'s PF_MEMALLOC_PIN (which drops __GFP_MOVABLE from them) is not modelled.
- * A THP whose migration target cannot be allocated is not split (try_split_folio()).
  */
 import { ZoneType } from './constants.js';
 import { touch } from './fault.js';

@@ -5,6 +5,7 @@
  */
 import { COMPACTION_COST } from './compaction_cost.js';
 import type { Kernel } from './kernel.js';
+import { splitHugePage } from './huge_memory.js';
 import { folioWaitWriteback } from './page_io.js';
 import { type AddressSpace, EAGAIN, EBUSY, ENOMEM, MigrateMode } from './filemap.js';
 import { folioPutbackLru, lruAdd } from './lru.js';
@@ -178,10 +179,13 @@ function migrateFolioDone(k: Kernel, src: number): void {
 }
 
 /**
- * migrate_pages(): up to NR_MAX_MIGRATE_PAGES_RETRY passes over the isolated folios in
- * `from`; -EAGAIN retries on the next pass, any other error is final for this call. On
- * return `from` holds the folios that were not migrated, for the caller to put back.
- * Returns the number of folios that failed (0 when all moved), or -ENOMEM.
+ * migrate_pages() / migrate_pages_batch(): up to NR_MAX_MIGRATE_PAGES_RETRY passes over the
+ * isolated folios in `from`; -EAGAIN retries on the next pass, any other error is final for
+ * this call, -ENOMEM ends it. A THP that finds no destination (-ENOMEM) is split instead
+ * (try_split_folio(), nr_thp_split) and its pages are migrated in a round of their own after
+ * the passes, whose failures are not counted as folios (no_split_folio_counting). On return
+ * `from` holds the folios that were not migrated, for the caller to put back. Returns the
+ * number of folios that failed (0 when all moved), or -ENOMEM.
  */
 export function migratePages(
   k: Kernel,
@@ -193,54 +197,89 @@ export function migratePages(
 ): number {
   if (k.eventTrace) k.traceEvent('mm_migrate_pages_start', `mode=${MIGRATE_MODE_NAMES[mode]} reason=${MIGRATE_REASON_NAMES[reason]}`);
   const failedForGood: number[] = [];
+  const nosplit = reason === MigrateReason.NUMA_MISPLACED;
+  let splitFolios: number[] = [];
+  let noSplitFolioCounting = false;
   let retry = 1;
+  let thpRetry = 0;
   let nrFailed = 0;
   let nrRetryPages = 0;
   let rc = 0;
   let list = from.splice(0, from.length);
-  outer: for (let pass = 0; pass < NR_MAX_MIGRATE_PAGES_RETRY && retry; pass++) {
-    retry = 0;
-    nrRetryPages = 0;
-    const again: number[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const src = list[i]!;
-      const nr = k.nrPages(src);
-      const isThp = nr > 1;
-      const r = migrateOneFolio(k, src, target, pass > 2, mode, stats);
-      switch (r) {
-        case MIGRATEPAGE_SUCCESS:
-          stats.nrSucceeded += nr;
-          if (isThp) stats.nrThpSucceeded++;
-          break;
-        case -EAGAIN:
-          retry++;
-          nrRetryPages += nr;
-          again.push(src);
-          break;
-        case ENOMEM_RC:
-          // Out of destination pages: everything not yet migrated fails for this call.
-          nrFailed++;
-          if (isThp) stats.nrThpFailed++;
-          stats.nrFailedPages += nr + nrRetryPages;
-          failedForGood.push(src, ...again, ...list.slice(i + 1));
-          list = [];
-          rc = -ENOMEM;
-          break outer;
-        default:
-          nrFailed++;
-          if (isThp) stats.nrThpFailed++;
-          stats.nrFailedPages += nr;
-          failedForGood.push(src);
-          break;
+  round: for (;;) {
+    outer: for (let pass = 0; pass < NR_MAX_MIGRATE_PAGES_RETRY && retry; pass++) {
+      retry = 0;
+      thpRetry = 0;
+      nrRetryPages = 0;
+      const again: number[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const src = list[i]!;
+        const nr = k.nrPages(src);
+        const isThp = nr > 1;
+        const r = migrateOneFolio(k, src, target, pass > 2, mode, stats);
+        switch (r) {
+          case MIGRATEPAGE_SUCCESS:
+            stats.nrSucceeded += nr;
+            if (isThp) stats.nrThpSucceeded++;
+            break;
+          case -EAGAIN:
+            // A large folio counts in large_retry, which keeps the passes going like retry.
+            if (isThp) thpRetry++;
+            if (isThp || !noSplitFolioCounting) retry++;
+            nrRetryPages += nr;
+            again.push(src);
+            break;
+          case ENOMEM_RC:
+            if (isThp && !nosplit) {
+              const split = trySplitFolio(k, src, splitFolios);
+              if (split === 0) {
+                nrFailed++;
+                stats.nrThpFailed++;
+                stats.nrThpSplit++;
+                break;
+              }
+              if (split === -EAGAIN && reason === MigrateReason.LONGTERM_PIN) {
+                // Try the split again on the next pass, to let the long-term pin succeed.
+                retry++;
+                thpRetry++;
+                nrRetryPages += nr;
+                again.push(src);
+                break;
+              }
+            }
+            if (isThp) stats.nrThpFailed++;
+            if (isThp || !noSplitFolioCounting) nrFailed++;
+            // Out of destination pages: everything not yet migrated fails for this call.
+            stats.nrThpFailed += thpRetry;
+            stats.nrFailedPages += nr + nrRetryPages;
+            failedForGood.push(src, ...again, ...list.slice(i + 1), ...splitFolios);
+            splitFolios = [];
+            list = [];
+            rc = -ENOMEM;
+            break outer;
+          default:
+            if (isThp) stats.nrThpFailed++;
+            if (isThp || !noSplitFolioCounting) nrFailed++;
+            stats.nrFailedPages += nr;
+            failedForGood.push(src);
+            break;
+        }
       }
+      list = again;
     }
-    list = again;
-  }
-  if (rc === 0) {
+    if (rc !== 0) break;
     nrFailed += retry;
+    stats.nrThpFailed += thpRetry;
     stats.nrFailedPages += nrRetryPages;
-    rc = nrFailed;
+    if (!splitFolios.length) break round;
+    // Migrate the pages of the split THPs; what is left of this round is done with.
+    failedForGood.push(...list);
+    list = splitFolios;
+    splitFolios = [];
+    noSplitFolioCounting = true;
+    retry = 1;
   }
+  if (rc === 0) rc = nrFailed;
   from.push(...failedForGood, ...list);
   const ev = k.alloc.events;
   ev.add(VmEvent.PGMIGRATE_SUCCESS, stats.nrSucceeded);
@@ -294,6 +333,22 @@ function migrateOneFolio(k: Kernel, src: number, target: MigrationTarget, force:
   }
   target.putNewPage(dst);
   return rc;
+}
+
+/**
+ * try_split_folio(): split an isolated anonymous THP; its pages, each isolated, join `list`
+ * (tails from the last, as __split_huge_page() adds them, then the head). Returns 0, or
+ * -EAGAIN while something else holds a reference (-EBUSY for a non-anonymous folio, which
+ * the model has none of).
+ */
+function trySplitFolio(k: Kernel, pfn: number, list: number[]): number {
+  if ((k.mem.flags[k.slot(pfn)]! & PG_anon) === 0) return -EBUSY;
+  const tails: number[] = [];
+  const rc = splitHugePage(k, pfn, (t) => tails.push(t));
+  if (rc !== 0) return rc;
+  for (let i = tails.length - 1; i >= 0; i--) list.push(tails[i]!);
+  list.push(pfn);
+  return 0;
 }
 
 /** x86-64 with THP: CONFIG_ARCH_ENABLE_THP_MIGRATION is set. */

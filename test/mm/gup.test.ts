@@ -9,6 +9,7 @@ import { ZoneType } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
 import { touch } from '../../src/mm/fault.js';
 import { pinUserPagesLongterm, unpinUserPages } from '../../src/mm/gup.js';
+import { GFP_KERNEL } from '../../src/mm/gfp.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { createMm, mmap } from '../../src/mm/memory.js';
 import { ENOMEM, MmError } from '../../src/mm/mm_error.js';
@@ -84,6 +85,51 @@ describe('pin_user_pages(FOLL_LONGTERM)', () => {
     // The three that moved are mapped from Normal now; none of the four keeps a pin.
     expect(k.mem.refcount[k.slot(stuck)]).toBe(2);
     for (const i of [0, 1, 3]) expect(k.mem.refcount[k.slot(mm.pte.get(va + i)!)]).toBe(1);
+    checkInvariants(k.alloc);
+  });
+});
+
+describe('a THP that finds no order-9 destination (migrate_pages_batch: -ENOMEM, try_split_folio)', () => {
+  it('is split and its 512 pages migrate one by one: thp_migration_fail and thp_migration_split 1, the call succeeds', () => {
+    const k = new Kernel(
+      loadMachineSpec(
+        'machine:\n  cpus: 1\n  pcp: false\n  thp: true\n  nodes:\n    - zones:\n        - { name: Normal, start_pfn: 0x100000, pages: 0x4000 }\n        - { name: Movable, start_pfn: 0x104000, pages: 0x4000 }\n',
+        'm.yaml',
+      ),
+    );
+    // Normal keeps only blocks below order 9: one page taken out of each of three order-10
+    // blocks, then every free block of order 9 or 10 taken.
+    const normal = k.nodes[0]!.zones[ZoneType.NORMAL]!;
+    for (const pfn of [0x100000, 0x100400, 0x100800]) expect(k.alloc.allocPagesAt(pfn, 0, GFP_KERNEL)).toBe(true);
+    for (const order of [10, 9]) {
+      for (let mt = 0; mt < 5; mt++) {
+        const head = normal.freeListHead(order, mt);
+        while (!k.mem.listEmpty(head)) expect(k.alloc.allocPagesAt(k.pfn(k.mem.next[head]!), order, GFP_KERNEL)).toBe(true);
+      }
+    }
+    expect(normal.freePages).toBe(3 * 511);
+    const mm = createMm(k, { pid: 10, comm: 'rdma' });
+    const va = mmap(k, mm, 1024);
+    const start = Math.ceil(va / 512) * 512;
+    touch(k, mm, start, 512, true);
+    const thp = mm.pte.get(start)!;
+    expect(k.nrPages(thp)).toBe(512);
+    expect(k.zoneOf(thp).type).toBe(ZoneType.MOVABLE);
+    const w = new FtraceTextWriter();
+    k.eventTrace = w;
+    const pinned = pinUserPagesLongterm(k, mm, start, 512);
+    k.eventTrace = null;
+    for (const pfn of pinned) {
+      expect(k.zoneOf(pfn).type).toBe(ZoneType.NORMAL);
+      expect(k.nrPages(pfn)).toBe(1);
+    }
+    const ev = k.alloc.events;
+    expect(ev.get(VmEvent.THP_MIGRATION_SPLIT)).toBe(1);
+    expect(ev.get(VmEvent.THP_MIGRATION_FAIL)).toBe(1); // counted as failed although it was split (6.1)
+    expect(ev.get(VmEvent.THP_MIGRATION_SUCCESS)).toBe(0);
+    expect(ev.get(VmEvent.PGMIGRATE_SUCCESS)).toBe(512);
+    const mig = parseFtrace(w.text(1)).filter((e) => e.event === 'mm_migrate_pages');
+    expect(mig.map((e) => e.body)).toEqual(['nr_succeeded=512 nr_failed=0 nr_thp_succeeded=0 nr_thp_failed=1 nr_thp_split=1 mode=MIGRATE_SYNC reason=longterm_pin']);
     checkInvariants(k.alloc);
   });
 });
