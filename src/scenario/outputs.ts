@@ -6,9 +6,12 @@
  *                           nothing wall-clock, so the same run gives the same bytes; a partial
  *                           result (the playground's export mid-run) adds `partial: true` and
  *                           scenario_duration_s
- *   series.csv              the time series: time_s, free_o0..free_o10 (free_area[order].nr_free),
- *                           free_<Migratetype> (free pages), blocks_<Migratetype> (pageblocks),
- *                           frag_score, then the vmstat columns of the samples
+ *   series.csv              the time series, summed over zones: time_s; nr_free_o0..nr_free_o10
+ *                           (free BLOCKS per order, free_area[order].nr_free, as buddyinfo);
+ *                           free_<Migratetype> (free pages); free_<Migratetype>_o<order> (free
+ *                           pages per type and order, as pagetypeinfo's blocks x 2^order);
+ *                           blocks_<Migratetype> (pageblocks); frag_score; then the vmstat
+ *                           columns of the samples
  *   proc-<label>-buddyinfo  the /proc snapshots (also -pagetypeinfo, -vmstat, -zoneinfo), one set
  *                           per snapshot time (`proc-1s-buddyinfo`, `proc-end-buddyinfo`)
  *   oom-<n>.txt             the OOM reports, n from 1, as the kernel log prints them
@@ -47,8 +50,9 @@ export function seriesCsv(series: readonly Sample[]): string {
   const vmstatNames = series.length > 0 ? Object.keys(series[0]!.vmstat) : [];
   const header = [
     'time_s',
-    ...Array.from({ length: MAX_ORDER }, (_, o) => `free_o${o}`),
+    ...Array.from({ length: MAX_ORDER }, (_, o) => `nr_free_o${o}`),
     ...MIGRATETYPE_NAMES.map((t) => `free_${t}`),
+    ...MIGRATETYPE_NAMES.flatMap((t) => Array.from({ length: MAX_ORDER }, (_, o) => `free_${t}_o${o}`)),
     ...MIGRATETYPE_NAMES.map((t) => `blocks_${t}`),
     'frag_score',
     ...vmstatNames,
@@ -58,6 +62,7 @@ export function seriesCsv(series: readonly Sample[]): string {
     const row: (string | number)[] = [seconds(s.timeNs)];
     for (let o = 0; o < MAX_ORDER; o++) row.push(s.freeByOrder[o] ?? 0);
     for (let t = 0; t < MIGRATE_TYPES; t++) row.push(s.freeByType[t] ?? 0);
+    for (let i = 0; i < MIGRATE_TYPES * MAX_ORDER; i++) row.push(s.freeByTypeOrder[i] ?? 0);
     for (let t = 0; t < MIGRATE_TYPES; t++) row.push(s.pageblocksByType[t] ?? 0);
     row.push(s.fragScore);
     for (const name of vmstatNames) row.push(s.vmstat[name] ?? 0);

@@ -8,15 +8,19 @@
  * of `new Prng(seed)` per workload, in scenario order); nothing reads wall-clock time. The same
  * scenario, variant and seed give the same RunResult, byte for byte once serialised.
  *
- * Spans. The model does its work in zero simulated time, so every slice has durNs 0 (Perfetto
- * draws zero-length slices as thin markers; their args carry the figures):
+ * Spans. The model does its work in zero simulated time: a slice lasts what the model says
+ * (compaction's cost model) or the simulated time between its tracepoints, so reclaim slices
+ * have durNs 0 for now (Perfetto draws them as thin markers; their args carry the figures):
  *   - compaction: one slice per compact_zone() run, from the mm_compaction_begin/end events
- *     (always observed, whether or not they are traced), on the track of its context: direct
+ *     (always observed, whether or not they are traced), lasting the run's cost-model duration
+ *     (k.compaction.lastRunNs), on the track of its context: direct
  *     (after mm_compaction_try_to_compact_pages in the same clock event), kcompactd (between
  *     mm_compaction_kcompactd_wake and _sleep), or other (proactive compaction, compact_memory);
- *   - reclaim: vmscan has no tracepoints, so kswapd runs are seen as pageoutrun increments and
- *     direct reclaim as allocstall_* increments, checked after every clock event; one slice per
- *     clock event that had any, with the pgscan/pgsteal deltas as args;
+ *   - reclaim: one slice per kswapd run (balance_pgdat(), from mm_vmscan_kswapd_wake to that
+ *     kswapd's next kswapd_sleep or kswapd_wake) and per direct reclaim call (try_to_free_pages(),
+ *     mm_vmscan_direct_reclaim_begin to _end), always observed, with the pgscan/pgsteal they did;
+ *     start and end are the model's times at those tracepoints, so a model that charges
+ *     reclaim time gives them durations;
  *   - OOM: one instant per OOM-killer invocation (k.oom.events).
  *
  * Browser-safe: no Node modules, no timers; runScenarioAsync() yields through a callback.
@@ -39,6 +43,8 @@ import { resolveVariant } from './load.js';
 import type { ResolvedRun, Scenario } from './load.js';
 import type { ProcSnapshot, RunResult, Sample, TraceSpan } from './types.js';
 import { KMEM_EVENTS } from './schema.js';
+import { estimateModelBytes } from './footprint.js';
+import { SERIES_EVENTS } from './metrics.js';
 
 /** Thrown by runScenario() when its signal is aborted; the run produced nothing. */
 export class RunAborted extends Error {
@@ -90,28 +96,7 @@ export const TRACE_BUFFER_ENTRIES = 1 << 18;
  */
 export const MAX_OOM_REPORTS = 100;
 
-/** /proc/vmstat event counters in every sample (cumulative) and, as deltas, in the summary. */
-export const SERIES_EVENTS: readonly [string, VmEvent][] = [
-  ['pgscan_kswapd', VmEvent.PGSCAN_KSWAPD],
-  ['pgscan_direct', VmEvent.PGSCAN_DIRECT],
-  ['pgsteal_kswapd', VmEvent.PGSTEAL_KSWAPD],
-  ['pgsteal_direct', VmEvent.PGSTEAL_DIRECT],
-  ['pageoutrun', VmEvent.PAGEOUTRUN],
-  ['pswpin', VmEvent.PSWPIN],
-  ['pswpout', VmEvent.PSWPOUT],
-  ['pgmigrate_success', VmEvent.PGMIGRATE_SUCCESS],
-  ['pgmigrate_fail', VmEvent.PGMIGRATE_FAIL],
-  ['compact_migrate_scanned', VmEvent.COMPACT_MIGRATE_SCANNED],
-  ['compact_free_scanned', VmEvent.COMPACT_FREE_SCANNED],
-  ['compact_isolated', VmEvent.COMPACT_ISOLATED],
-  ['compact_stall', VmEvent.COMPACT_STALL],
-  ['compact_fail', VmEvent.COMPACT_FAIL],
-  ['compact_success', VmEvent.COMPACT_SUCCESS],
-  ['compact_daemon_wake', VmEvent.COMPACT_DAEMON_WAKE],
-  ['thp_fault_alloc', VmEvent.THP_FAULT_ALLOC],
-  ['thp_fault_fallback', VmEvent.THP_FAULT_FALLBACK],
-  ['oom_kill', VmEvent.OOM_KILL],
-];
+export { SERIES_EVENTS } from './metrics.js';
 
 /** Node stat items in every sample (pages, summed over nodes). */
 const SERIES_NODE_STATS: readonly [string, NodeStat][] = [
@@ -152,13 +137,20 @@ function freePages(k: Kernel): number {
 function takeSample(k: Kernel, timeNs: number): Sample {
   const freeByOrder = new Array<number>(MAX_ORDER).fill(0);
   const freeByType = new Array<number>(MIGRATE_TYPES).fill(0);
+  const freeByTypeOrder = new Array<number>(MIGRATE_TYPES * MAX_ORDER).fill(0);
   const pageblocksByType = new Array<number>(MIGRATE_TYPES).fill(0);
   for (const z of k.alloc.zoneById) {
     if (!z || !z.populated) continue;
     for (let o = 0; o < MAX_ORDER; o++) freeByOrder[o]! += z.nrFree[o]!;
     // The free lists are walked (as /proc/pagetypeinfo does): O(free blocks) per sample.
     const lists = freeListCounts(k.alloc, z);
-    for (let mt = 0; mt < MIGRATE_TYPES; mt++) for (let o = 0; o < MAX_ORDER; o++) freeByType[mt]! += lists[mt]![o]! * 2 ** o;
+    for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+      for (let o = 0; o < MAX_ORDER; o++) {
+        const pages = lists[mt]![o]! * 2 ** o;
+        freeByType[mt]! += pages;
+        freeByTypeOrder[mt * MAX_ORDER + o]! += pages;
+      }
+    }
     const blocks = pageblockCounts(k.alloc, z);
     for (let mt = 0; mt < MIGRATE_TYPES; mt++) pageblocksByType[mt]! += blocks[mt]!;
   }
@@ -171,7 +163,7 @@ function takeSample(k: Kernel, timeNs: number): Sample {
   vmstat['allocstall'] = allocstall(k);
   const ev = k.alloc.events.values;
   for (const [name, item] of SERIES_EVENTS) vmstat[name] = ev[item]!;
-  return { timeNs, freeByOrder, freeByType, pageblocksByType, fragScore: k.compaction.fragmentationScoreNode(0), vmstat };
+  return { timeNs, freeByOrder, freeByType, freeByTypeOrder, pageblocksByType, fragScore: k.compaction.fragmentationScoreNode(0), vmstat };
 }
 
 function takeProcSnapshot(k: Kernel, label: string, timeNs: number): ProcSnapshot {
@@ -234,9 +226,21 @@ const hexField = (body: string, key: string): number | undefined => {
 };
 const wordField = (body: string, key: string): string | undefined => new RegExp(`(?:^| )${key}=([^ ,]+)`).exec(body)?.[1];
 
+/** A reclaim slice not yet ended: its start, and the pgscan/pgsteal counters then. */
+interface OpenReclaim {
+  name: string;
+  track: 'kswapd' | 'direct reclaim';
+  startNs: number;
+  scan: VmEvent;
+  steal: VmEvent;
+  scan0: number;
+  steal0: number;
+  args: Record<string, number | string>;
+}
+
 /**
  * The run's trace sink: passes the selected events to an ftrace writer (into a ring buffer)
- * and turns compaction events, reclaim counters and OOM events into spans.
+ * and turns compaction and reclaim events into spans (OOM instants are added at the end).
  */
 class RunRecorder implements KmemTraceSink, TraceEventSink {
   readonly spans: TraceSpan[] = [];
@@ -248,12 +252,9 @@ class RunRecorder implements KmemTraceSink, TraceEventSink {
   private context: CompactionContext = 'other';
   private inKcompactd = false;
   private open: { startNs: number; zoneStart: number; zoneEnd: number; migrated: number; failed: number } | null = null;
-  private pageoutrun = 0;
-  private stalls = 0;
-  private pgscanKswapd = 0;
-  private pgstealKswapd = 0;
-  private pgscanDirect = 0;
-  private pgstealDirect = 0;
+  /** The kswapd run in progress per node, and the direct reclaim call in progress. */
+  private readonly kswapdOpen = new Map<number, OpenReclaim>();
+  private directOpen: OpenReclaim | null = null;
 
   constructor(private readonly k: Kernel, events: readonly string[], bufferEntries: number) {
     this.ring = new LineRing(Math.max(1, bufferEntries));
@@ -263,7 +264,6 @@ class RunRecorder implements KmemTraceSink, TraceEventSink {
     this.kmem = { alloc: s.has('mm_page_alloc'), free: s.has('mm_page_free'), drain: s.has('mm_page_pcpu_drain'), extfrag: s.has('mm_page_alloc_extfrag') };
     k.eventTrace = this;
     if (KMEM_EVENTS.some((e) => s.has(e))) k.alloc.trace = this;
-    this.syncCounters();
   }
 
   get tracing(): boolean {
@@ -317,7 +317,8 @@ class RunRecorder implements KmemTraceSink, TraceEventSink {
           name: spanName,
           ph: 'X',
           startNs: o.startNs,
-          durNs: ctx.timeNs - o.startNs,
+          // The cost model's duration of the run (it takes no virtual time), or the time it took.
+          durNs: Math.max(ctx.timeNs - o.startNs, this.k.compaction.lastRunNs),
           track,
           args: {
             zone_start_pfn: `0x${o.zoneStart.toString(16)}`,
@@ -330,49 +331,69 @@ class RunRecorder implements KmemTraceSink, TraceEventSink {
         });
         break;
       }
+      // Reclaim: a kswapd run lasts from mm_vmscan_kswapd_wake to its next kswapd_sleep or
+      // kswapd_wake (balancing again without sleeping); direct reclaim from _begin to _end.
+      case 'mm_vmscan_kswapd_wake': {
+        const nid = Number(wordField(body, 'nid') ?? 0);
+        this.closeKswapd(nid, ctx.timeNs);
+        this.kswapdOpen.set(nid, this.openReclaim(ctx, VmEvent.PGSCAN_KSWAPD, VmEvent.PGSTEAL_KSWAPD, { order: Number(wordField(body, 'order') ?? 0) }));
+        break;
+      }
+      case 'mm_vmscan_kswapd_sleep':
+        this.closeKswapd(Number(wordField(body, 'nid') ?? 0), ctx.timeNs);
+        break;
+      case 'mm_vmscan_direct_reclaim_begin':
+        this.directOpen = this.openReclaim(ctx, VmEvent.PGSCAN_DIRECT, VmEvent.PGSTEAL_DIRECT, {
+          task: `${ctx.comm}-${ctx.pid}`, order: Number(wordField(body, 'order') ?? 0), gfp_flags: wordField(body, 'gfp_flags') ?? '',
+        });
+        break;
+      case 'mm_vmscan_direct_reclaim_end':
+        if (this.directOpen) {
+          this.spans.push(this.reclaimSpan(this.directOpen, ctx.timeNs, { nr_reclaimed: Number(wordField(body, 'nr_reclaimed') ?? 0) }));
+          this.directOpen = null;
+        }
+        break;
       default:
         break;
     }
   }
 
-  private syncCounters(): void {
+  private openReclaim(ctx: TraceContext, scan: VmEvent, steal: VmEvent, args: Record<string, number | string>): OpenReclaim {
     const v = this.k.alloc.events.values;
-    this.pageoutrun = v[VmEvent.PAGEOUTRUN]!;
-    this.stalls = allocstall(this.k);
-    this.pgscanKswapd = v[VmEvent.PGSCAN_KSWAPD]!;
-    this.pgstealKswapd = v[VmEvent.PGSTEAL_KSWAPD]!;
-    this.pgscanDirect = v[VmEvent.PGSCAN_DIRECT]!;
-    this.pgstealDirect = v[VmEvent.PGSTEAL_DIRECT]!;
+    const kswapd = scan === VmEvent.PGSCAN_KSWAPD;
+    return { name: kswapd ? ctx.comm : 'direct reclaim', track: kswapd ? 'kswapd' : 'direct reclaim', startNs: ctx.timeNs, scan, steal, scan0: v[scan]!, steal0: v[steal]!, args };
   }
 
-  /** After each clock event: reclaim spans from counter deltas; the direct-compaction context ends. */
-  afterEvent(nowNs: number): void {
-    this.context = 'other';
+  private closeKswapd(nid: number, nowNs: number): void {
+    const o = this.kswapdOpen.get(nid);
+    if (!o) return;
+    this.kswapdOpen.delete(nid);
+    this.spans.push(this.reclaimSpan(o, nowNs));
+  }
+
+  /** A reclaim slice from its start to `endNs`, with the pgscan/pgsteal it did. */
+  private reclaimSpan(o: OpenReclaim, endNs: number, extra: Record<string, number | string> = {}): TraceSpan {
     const v = this.k.alloc.events.values;
-    const runs = v[VmEvent.PAGEOUTRUN]! - this.pageoutrun;
-    const stalls = allocstall(this.k) - this.stalls;
-    if (runs === 0 && stalls === 0) return;
-    if (runs > 0) {
-      this.spans.push({
-        name: 'kswapd',
-        ph: 'X',
-        startNs: nowNs,
-        durNs: 0,
-        track: 'kswapd',
-        args: { runs, pgscan_kswapd: v[VmEvent.PGSCAN_KSWAPD]! - this.pgscanKswapd, pgsteal_kswapd: v[VmEvent.PGSTEAL_KSWAPD]! - this.pgstealKswapd },
-      });
-    }
-    if (stalls > 0) {
-      this.spans.push({
-        name: 'direct reclaim',
-        ph: 'X',
-        startNs: nowNs,
-        durNs: 0,
-        track: 'direct reclaim',
-        args: { allocstall: stalls, pgscan_direct: v[VmEvent.PGSCAN_DIRECT]! - this.pgscanDirect, pgsteal_direct: v[VmEvent.PGSTEAL_DIRECT]! - this.pgstealDirect },
-      });
-    }
-    this.syncCounters();
+    const which = o.track === 'kswapd' ? 'kswapd' : 'direct';
+    return {
+      name: o.name,
+      ph: 'X',
+      startNs: o.startNs,
+      durNs: endNs - o.startNs,
+      track: o.track,
+      args: { ...o.args, ...extra, [`pgscan_${which}`]: v[o.scan]! - o.scan0, [`pgsteal_${which}`]: v[o.steal]! - o.steal0 },
+    };
+  }
+
+  /** Reclaim still in progress at `nowNs` (a kswapd that has not slept), as slices ending there; the model is not changed. */
+  unfinishedSpans(nowNs: number): TraceSpan[] {
+    const open = [...this.kswapdOpen.values(), ...(this.directOpen ? [this.directOpen] : [])];
+    return open.map((o) => this.reclaimSpan(o, nowNs, { unfinished: 1 }));
+  }
+
+  /** After each clock event: a direct compaction's context ends with the allocation that entered it. */
+  afterEvent(): void {
+    this.context = 'other';
   }
 
   /** The ftrace file: the kernel's header (entries kept / written) and the kept lines. */
@@ -499,11 +520,12 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
   let events = 0;
   const checkEvery = Math.max(1, opts.checkEveryEvents ?? CHECK_EVERY_EVENTS);
   let budget = checkEvery;
+  const workloads = started.map((s) => s.workload);
   const finished = (nowNs: number, samples: Sample[], snaps: ProcSnapshot[], partialOfNs?: number): RunResult =>
-    buildResult({ run, seed, k, recorder, counters, startEvents, startStalls, events, series: samples, snapshots: snaps, nowNs, partialOfNs });
+    buildResult({ run, seed, k, workloads, recorder, counters, startEvents, startStalls, events, series: samples, snapshots: snaps, nowNs, partialOfNs });
   const view: RunView = {
     k,
-    workloads: started.map((s) => s.workload),
+    workloads,
     series,
     partialResult: () => {
       const now = q.now;
@@ -524,7 +546,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
     while (q.peekTime() <= stop) {
       q.runNext();
       events++;
-      recorder.afterEvent(q.now);
+      recorder.afterEvent();
       if (--budget === 0) {
         budget = checkEvery;
         checkpoint();
@@ -545,6 +567,7 @@ interface ResultParts {
   run: ResolvedRun;
   seed: number;
   k: Kernel;
+  workloads: readonly Workload[];
   recorder: RunRecorder;
   counters: RunCounters;
   startEvents: Float64Array;
@@ -563,7 +586,7 @@ function buildResult(p: ResultParts): RunResult {
   const { run, seed, k, recorder, counters, startEvents, startStalls, events, series, snapshots } = p;
   // OOM reports and instants.
   const oomReports: string[] = [];
-  const spans = recorder.spans.slice();
+  const spans = [...recorder.spans, ...recorder.unfinishedSpans(p.nowNs)];
   let kills = 0;
   let premature = 0;
   let firstPremature = -1;
@@ -598,6 +621,7 @@ function buildResult(p: ResultParts): RunResult {
   metrics['frag_score_end'] = last.fragScore;
   metrics['frag_score_mean'] = round6(series.reduce((s, x) => s + x.fragScore, 0) / series.length);
   metrics['memmap_bytes'] = memmapBytes(k);
+  metrics['model_bytes'] = estimateModelBytes([k, ...p.workloads], [recorder]);
   metrics['swap_bytes'] = run.swap ? run.swap.pages * PAGE_SIZE : 0;
   metrics['sim_seconds'] = p.nowNs / 1e9;
   metrics['sim_events'] = events;

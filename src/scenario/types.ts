@@ -10,6 +10,8 @@ export interface Sample {
   freeByOrder: number[];
   /** Free pages per migratetype (summed over orders and zones), types 0..4. */
   freeByType: number[];
+  /** Free pages per migratetype and order, summed over zones: index type * MAX_ORDER + order. */
+  freeByTypeOrder: number[];
   /** Pageblocks per migratetype, types 0..4. */
   pageblocksByType: number[];
   /** The node fragmentation score (fragmentation_score_node, 0..100) of node 0. */

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type MetricCell, type VariantRuns, compareCsv, compareJson, compareRows, compareTable } from '../../src/scenario/compare.js';
 import { mean, stddev, welchP } from '../../src/scenario/stats.js';
+import { interruptCli } from './helpers.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 
@@ -131,18 +132,12 @@ describe('pagelab compare', () => {
   it('on SIGINT reports the runs that did not finish, writes no DIR and exits 130', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pagelab-compare-'));
     writeFileSync(join(dir, 's.yaml'), LONG);
-    const child = spawn(process.execPath, [CLI, 'compare', 's.yaml', '--jobs', '2', '--out', 'out'], { cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    setTimeout(() => child.kill('SIGINT'), 2500);
-    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const { status, stdout, stderr } = await interruptCli([CLI, 'compare', 's.yaml', '--jobs', '2', '--out', 'out'], dir, 2500);
     expect(status).toBe(130);
     expect(stdout).toMatch(/runs that did not finish \(not in the means\):\n {2}a seed 1: interrupted\n {2}a seed 2: interrupted\n {2}b seed 1: interrupted\n {2}b seed 2: interrupted\n$/);
     expect(stderr).toBe('pagelab: interrupted: 4 of 4 runs did not finish (listed above); nothing written to out (its tables would lack them)\n');
     expect(readdirSync(dir)).toEqual(['s.yaml']);
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('pagelab compare with a run that fails', () => {

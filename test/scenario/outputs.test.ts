@@ -58,8 +58,9 @@ describe('run output files', () => {
     expect(lines[0]).toBe(
       [
         'time_s',
-        ...Array.from({ length: 11 }, (_, o) => `free_o${o}`),
+        ...Array.from({ length: 11 }, (_, o) => `nr_free_o${o}`),
         ...types.map((t) => `free_${t}`),
+        ...types.flatMap((t) => Array.from({ length: 11 }, (_, o) => `free_${t}_o${o}`)),
         ...types.map((t) => `blocks_${t}`),
         'frag_score',
         ...SERIES_VMSTAT_NAMES,
@@ -72,6 +73,28 @@ describe('run output files', () => {
       expect(cells).toHaveLength(width);
       for (const c of cells) expect(Number.isFinite(Number(c))).toBe(true);
     }
+  });
+
+  it('series.csv: nr_free_o<k> are free blocks, free_<Type>_o<k> free pages, and they agree', () => {
+    const [head, ...rows] = seriesCsv(result.series).trimEnd().split('\n');
+    const col = new Map(head!.split(',').map((name, i) => [name, i]));
+    const types = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate'];
+    for (const row of rows) {
+      const v = (name: string): number => Number(row.split(',')[col.get(name)!]);
+      let pages = 0;
+      for (let o = 0; o <= 10; o++) {
+        // blocks x 2^order = the pages of that order over all migratetypes (as pagetypeinfo adds up)
+        const ofOrder = types.reduce((n, t) => n + v(`free_${t}_o${o}`), 0);
+        expect(ofOrder).toBe(v(`nr_free_o${o}`) * 2 ** o);
+        for (const t of types) expect(v(`free_${t}_o${o}`) % 2 ** o).toBe(0); // whole blocks
+        pages += ofOrder;
+      }
+      for (const t of types) expect(Array.from({ length: 11 }, (_, o) => v(`free_${t}_o${o}`)).reduce((a, b) => a + b, 0)).toBe(v(`free_${t}`));
+      expect(pages).toBe(v('nr_free_pages'));
+    }
+    // After the churn, memory is in blocks of several orders (a check that is not vacuous).
+    const last = rows[rows.length - 1]!.split(',');
+    expect(Array.from({ length: 11 }, (_, o) => Number(last[col.get(`nr_free_o${o}`)!])).filter((n) => n > 0).length).toBeGreaterThan(2);
   });
 
   it('trace.json: a Chrome JSON trace with counters, slices and instants', () => {

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/load.js';
-import { RunAborted, SERIES_VMSTAT_NAMES, runScenario, runScenarioAsync } from '../../src/scenario/runner.js';
+import { RunAborted, SERIES_VMSTAT_NAMES, runScenario, runScenarioAsync, type RunView } from '../../src/scenario/runner.js';
+import { RUN_METRICS } from '../../src/scenario/metrics.js';
 import { SMALL_MACHINE, useTestWorkloadKinds } from './helpers.js';
 
 useTestWorkloadKinds();
@@ -120,10 +121,15 @@ describe('runScenario', () => {
   });
 
   it('turns compaction runs, reclaim and OOM kills into spans, in time order', () => {
-    const r = runScenario(spans, 'baseline', 1);
+    let k: RunView['k'] | undefined;
+    const r = runScenario(spans, 'baseline', 1, { observe: (v) => (k = v.k) });
     const compaction = r.spans.filter((s) => s.track === 'proactive and manual compaction');
     expect(compaction).toHaveLength(1);
-    expect(compaction[0]).toMatchObject({ ph: 'X', startNs: 1e9, durNs: 0, args: { zone_start_pfn: '0x100000', zone_end_pfn: '0x104000', mode: 'sync' } });
+    expect(compaction[0]).toMatchObject({ ph: 'X', startNs: 1e9, args: { zone_start_pfn: '0x100000', zone_end_pfn: '0x104000', mode: 'sync' } });
+    // Each compaction slice lasts its run's cost-model duration: together, the compaction stall charged.
+    const allCompaction = r.spans.filter((s) => s.name.includes('compaction'));
+    expect(compaction[0]!.durNs).toBeGreaterThan(0);
+    expect(allCompaction.reduce((n, s) => n + s.durNs, 0)).toBe(k!.compaction.stall.compactionNs);
     const oom = r.spans.filter((s) => s.ph === 'i');
     expect(oom).toEqual([
       { name: 'OOM kill: hog', ph: 'i', startNs: 1.5e9, durNs: 0, track: 'OOM killer', args: { victim: 'hog', victim_pid: 4242, free_pages: expect.any(Number), premature: 0 } },
@@ -133,6 +139,39 @@ describe('runScenario', () => {
     expect(r.oomReports).toHaveLength(1);
     expect(r.oomReports[0]).toMatch(/^\[    1\.500000\] pagelab invoked oom-killer: gfp_mask=0x100cca\(GFP_HIGHUSER_MOVABLE\), order=0, oom_score_adj=0\n/);
     expect(r.oomReports[0]).toMatch(/\[    1\.500000\] Out of memory: Killed process 4242 \(hog\) .*\n$/);
+  });
+
+  it('emits one reclaim slice per kswapd run and per direct reclaim call, with the work each did', () => {
+    const s = loadScenario(
+      `scenario:\n  name: rec\n  duration: 1s\n${SMALL_MACHINE}workloads:\n` +
+        '  - { kind: file, files: 2, size: 48MiB, rate: 2000, pattern: random }\n  - { kind: churn, rate: 20000, target_fill: 0.97 }\n',
+      'rec.yaml',
+    );
+    const r = runScenario(s, 'baseline', 1);
+    const m = r.summary;
+    const kswapd = r.spans.filter((x) => x.track === 'kswapd');
+    const direct = r.spans.filter((x) => x.track === 'direct reclaim');
+    // balance_pgdat() counts pageoutrun once per run; try_to_free_pages() counts allocstall once per call.
+    expect(m['pageoutrun']).toBeGreaterThan(0);
+    expect(m['allocstall']).toBeGreaterThan(0);
+    expect(kswapd).toHaveLength(m['pageoutrun']!);
+    expect(direct).toHaveLength(m['allocstall']!);
+    const sum = (xs: typeof kswapd, key: string): number => xs.reduce((n, x) => n + Number(x.args?.[key] ?? 0), 0);
+    expect(sum(kswapd, 'pgscan_kswapd')).toBe(m['pgscan_kswapd']);
+    expect(sum(kswapd, 'pgsteal_kswapd')).toBe(m['pgsteal_kswapd']);
+    expect(sum(direct, 'pgscan_direct')).toBe(m['pgscan_direct']);
+    expect(sum(direct, 'nr_reclaimed')).toBeGreaterThanOrEqual(m['pgsteal_direct']!); // nr_reclaimed adds slab pages freed
+    expect(kswapd.every((x) => x.name === 'kswapd0' && x.ph === 'X')).toBe(true);
+    expect(direct[0]!.args).toMatchObject({ order: expect.any(Number), gfp_flags: expect.stringMatching(/^GFP_/) });
+  });
+
+  it('takes reclaim slices\' start and end from the model\'s tracepoint times', () => {
+    const s = loadScenario(`scenario:\n  name: slow\n  duration: 1s\n${SMALL_MACHINE}workloads:\n  - { kind: test-slow-reclaim, at: 200ms, until: 350ms }\n`, 'slow.yaml');
+    const r = runScenario(s, 'baseline', 1);
+    expect(r.spans.filter((x) => x.track === 'direct reclaim' || x.track === 'kswapd')).toEqual([
+      { name: 'direct reclaim', ph: 'X', startNs: 2e8, durNs: 1.5e8, track: 'direct reclaim', args: { task: 'pagelab-1', order: 2, gfp_flags: 'GFP_KERNEL', nr_reclaimed: 7, pgscan_direct: 0, pgsteal_direct: 0 } },
+      { name: 'pagelab', ph: 'X', startNs: 2e8, durNs: 1.5e8, track: 'kswapd', args: { order: 2, pgscan_kswapd: 0, pgsteal_kswapd: 0 } },
+    ]);
   });
 
   it('summarises with sorted, numeric, deterministic figures', () => {
@@ -153,6 +192,10 @@ describe('runScenario', () => {
       'churn0.alloc_success_rate': expect.any(Number),
     });
     expect(r.summary['memmap_bytes']).toBeGreaterThan(16384 * 29);
+    // The estimate covers the memmap (exactly: typed arrays) and the rest of the model.
+    expect(r.summary['model_bytes']).toBeGreaterThan(r.summary['memmap_bytes']!);
+    // The runner's own figures are exactly RUN_METRICS (the loader checks `metrics:` against it).
+    expect(keys.filter((k) => !k.includes('.'))).toEqual(RUN_METRICS);
     expect(r.summary['free_pages_end']).toBe(r.series[r.series.length - 1]!.vmstat['nr_free_pages']);
     expect(r.summary['churn0.allocs']).toBeGreaterThan(0);
   });
