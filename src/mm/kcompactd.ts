@@ -86,6 +86,8 @@ export class Kcompactd {
     }
     d.proactiveTrigger = false;
     if (k.eventTrace) this.asKcompactd(d, () => k.traceEvent('mm_compaction_kcompactd_sleep', `nid=${d.nid}`));
+    // Back at the wait: work a wakeup requested meanwhile (kcompactd_work_requested()) is done at once.
+    if (d.maxOrder > 0 && !d.wakePending) this.doWork(d);
     this.armTimer(d);
   }
 

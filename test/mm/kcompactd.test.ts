@@ -187,6 +187,21 @@ describe('proactive compaction (kcompactd() timeout branch, proactive_compact_no
     expect(ev(k).daemonWake).toBe(0); // the proactive branch, not kcompactd_do_work()
   });
 
+  it('a proactiveness write and a wakeup at the same moment: the proactive pass first, then kcompactd_do_work()', () => {
+    const k = machine();
+    fragment(k);
+    const w = new FtraceTextWriter();
+    k.eventTrace = w;
+    k.kcompactd.writeProactiveness(30);
+    k.kcompactd.wakeup(0, 9, ZoneType.NORMAL); // kcompactd is already woken: only max_order is recorded
+    k.clock.runUntil(k.clock.now);
+    k.eventTrace = null;
+    const names = parseFtrace(w.text(1)).map((e) => e.event).filter((e) => e === 'mm_compaction_begin' || e === 'mm_compaction_kcompactd_wake');
+    expect(names[0]).toBe('mm_compaction_begin'); // proactive_compact_node() (no kcompactd_wake line)
+    expect(names).toContain('mm_compaction_kcompactd_wake');
+    expect(ev(k).daemonWake).toBe(1);
+  });
+
   it('does nothing with vm.compaction_proactiveness = 0', () => {
     const k = machine();
     fragment(k);
