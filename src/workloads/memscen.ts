@@ -48,9 +48,12 @@
  * Model differences: the holder's anonymous region is one mapping per 512 units, each in its
  * own mm (the model keeps VMAs in a flat sorted list, and 70,000 MADV_DONTNEED holes in one
  * VMA list would be quadratic); freeing a unit is munmap() of its range, which frees the same
- * pages. Page-table pages come out the same (one PTE page per 512 pages). The memfd pages
- * are not mapped into the holder (mapcount 0; in the guest they are mapped MAP_SHARED), which
- * changes nothing for the pin: migration fails on the extra reference either way.
+ * pages. The memfd pages are not mapped into the holder (mapcount 0; in the guest they are
+ * mapped MAP_SHARED), which changes nothing for the pin: migration fails on the extra reference
+ * either way. The model's mms count page tables without allocating them, so the workload
+ * allocates the holder's PTE tables itself, as the guest's faults do: one unmovable page per
+ * 2 MiB of the anon region and of each memfd mapping, at its first touch, kept until the
+ * holder exits (the few PMD tables are left out).
  *
  * Counters (`<name>.`): fill_pages, units_anon, units_shmem_pinned, units_shmem_unpinned,
  * units_cache, pinned_pages, freed_units, hp_requested, hp_direct, hp_after_compact,
@@ -64,12 +67,13 @@
 import { z } from 'zod';
 import { PAGE_SIZE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from '../mm/constants.js';
 import { createFile, dropPagecache, fileRead, invalidateClean, type File } from '../mm/file.js';
-import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL_ACCOUNT, __GFP_NOWARN } from '../mm/gfp.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL_ACCOUNT, __GFP_NOWARN, __GFP_ZERO } from '../mm/gfp.js';
 import type { CurrentTask, Kernel } from '../mm/kernel.js';
 import { filemapRemoveFolio } from '../mm/filemap.js';
 import { PG_dirty } from '../mm/page_flags.js';
 import { createMm, exitMm, mmap, munmap, type MmStruct } from '../mm/memory.js';
 import type { OomTask } from '../mm/oom_kill.js';
+import type { Owner } from '../mm/owners.js';
 import { touch } from '../mm/fault.js';
 import { EINVAL, MmError } from '../mm/mm_error.js';
 import { folioWaitWriteback, noopDirtyFolio } from '../mm/page_io.js';
@@ -179,6 +183,11 @@ export function memscenUnitTypes(
   return Uint8Array.from(types);
 }
 
+/** GFP_PGTABLE_USER (include/asm-generic/pgalloc.h): GFP_PGTABLE_KERNEL | __GFP_ACCOUNT. */
+const GFP_PGTABLE_USER = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
+/** Pages one PTE table maps (x86-64). */
+const PTRS_PER_PTE = 512;
+
 /** Units of anon memory per holder mm (one PTE page's worth at 4 KiB units). */
 const ANON_UNITS_PER_MM = 512;
 
@@ -210,6 +219,10 @@ export class MemscenWorkload implements Workload {
   /** The kernel allocations of the kalloc stages: [pfn, order]. */
   private kallocs: [number, number][] = [];
   private oomSeen = false;
+  /** The holder's PTE tables per unit type: 2 MiB slot of the mapping -> pfn. */
+  private readonly pteTables: Map<number, number>[] = [new Map(), new Map(), new Map(), new Map()];
+  /** The owner of the PTE table pages (page->mapping), so they show as kernel memory; set by fill(). */
+  private pgtableOwner: Owner | null = null;
   /** pin_by gem: the device and the holder's objects. */
   private gem: GemDevice | null = null;
   private gemObjects: GemObject[] = [];
@@ -316,6 +329,7 @@ export class MemscenWorkload implements Workload {
 
     // The regions: anon mappings (ANON_UNITS_PER_MM units each), two memfds, the cache file.
     k.oom.tasks.add(this.holderTask);
+    this.pgtableOwner = k.owners.register({ id: 0, kind: 'kernel', name: `${n}.pgtables` });
     const anonMms = Math.ceil(counts[U.ANON]! / ANON_UNITS_PER_MM);
     for (let i = 0; i < anonMms; i++) {
       const mm = createMm(k, { pid: this.holder.pid, comm: 'memscen', oomScoreAdj: 0 });
@@ -338,6 +352,10 @@ export class MemscenWorkload implements Workload {
         const up = this.unitPages(t);
         const j = idx[t]!++;
         try {
+          // The holder maps its anon region and both memfds and touches them: the first touch
+          // in each 2 MiB of a mapping allocates its PTE table first (__pte_alloc(), or
+          // __do_fault()'s prealloc_pte for the memfds), an unmovable GFP_PGTABLE_USER page.
+          if (t !== U.CACHE && !(t === U.SHM_PIN && this.gem) && !this.ptePagesFor(k, t, j * up, up)) return false;
           if (t === U.ANON) {
             const a = this.anonMms[Math.floor(j / ANON_UNITS_PER_MM)]!;
             touch(k, a.mm, a.base + (j % ANON_UNITS_PER_MM) * up, up, true);
@@ -368,6 +386,24 @@ export class MemscenWorkload implements Workload {
     });
     if (!ok) counters.add(`${n}.fill_enomem`);
     counters.set(`${n}.fill_pages`, filled);
+  }
+
+  /**
+   * The PTE tables of pages [first, first + n) of type t's mapping not allocated yet (one per
+   * 2 MiB of the mapping, which is taken as 2 MiB-aligned): pte_alloc_one() with
+   * GFP_PGTABLE_USER, kept until the holder exits (MADV_DONTNEED and hole punches leave page
+   * tables in place). False when one cannot be allocated.
+   */
+  private ptePagesFor(k: Kernel, t: U, first: number, n: number): boolean {
+    const tables = this.pteTables[t]!;
+    for (let slot = Math.floor(first / PTRS_PER_PTE); slot <= Math.floor((first + n - 1) / PTRS_PER_PTE); slot++) {
+      if (tables.has(slot)) continue;
+      const pfn = k.alloc.allocPages(GFP_PGTABLE_USER, 0);
+      if (pfn < 0) return false;
+      k.mem.mapping[k.slot(pfn)] = this.pgtableOwner!.id;
+      tables.set(slot, pfn);
+    }
+    return true;
   }
 
   /** IORING_REGISTER_BUFFERS over the pinned memfd: one reference per page (GEM objects are pinned already). */
@@ -450,6 +486,14 @@ export class MemscenWorkload implements Workload {
 
   /** The holder process's exit, or its OOM kill: every mapping, memfd and pin goes. */
   holderExit(k: Kernel): void {
+    // exit_mmap(): free_pgtables().
+    for (const tables of this.pteTables) {
+      for (const pfn of tables.values()) {
+        k.mem.mapping[k.slot(pfn)] = 0;
+        k.alloc.freePages(pfn, 0);
+      }
+      tables.clear();
+    }
     for (const pfn of this.pins) k.putPage(pfn);
     this.pins.length = 0;
     for (const obj of this.gemObjects) this.gem!.closeObject(obj);

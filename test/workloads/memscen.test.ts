@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadMachineSpec } from '../../src/machine/spec.js';
+import { MigrateType } from '../../src/mm/constants.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { Prng } from '../../src/sim/prng.js';
 import { MemscenRng, MemscenWorkload, memscenOptions, memscenUnitTypes } from '../../src/workloads/memscen.js';
@@ -143,6 +144,33 @@ describe('memscen workload', () => {
     expect(c['ms.freed_units']).toBeGreaterThan(0);
     expect(c['ms.units_cache']).toBeGreaterThan(0);
     check(k);
+  }, 60_000);
+
+  it("allocates the holder's PTE tables as the guest's faults do, and frees them when it exits", () => {
+    // One unmovable page per 2 MiB of each mapping the holder touches (anon region, pinned and
+    // unpinned memfds), allocated at the first touch and kept through MADV_DONTNEED / hole punches.
+    const tables = (k: Kernel): number[] => {
+      const owner = [...k.owners.all()].find((o) => o.name === 'ms.pgtables')!;
+      const pfns: number[] = [];
+      for (let s = 0; s < k.mem.nrPages; s++) if (k.mem.mapping[s] === owner.id) pfns.push(k.pfn(s));
+      return pfns;
+    };
+    let afterFill: number[] = [];
+    let afterFragment: number[] = [];
+    let afterEnd: number[] = [];
+    let unmovable = 0;
+    const { c } = run({ fill_pct: 40, pin_pct: 50, hp_mode: 'none', unpin_phase: false, free_types: ['anon', 'shmem'] }, [
+      { at: 150 * MS, fn: (k) => { afterFill = tables(k); unmovable = afterFill.filter((pfn) => k.mem.getPageblockMigratetype(k.slot(pfn)) !== MigrateType.MOVABLE).length; } },
+      { at: 350 * MS, fn: (k) => { afterFragment = tables(k); } },
+      { at: 1500 * MS, fn: (k) => { afterEnd = tables(k); } },
+    ]);
+    const per = (units: number): number => Math.ceil(units / 512);
+    expect(afterFill.length).toBe(per(c['ms.units_anon']!) + per(c['ms.units_shmem_pinned']!) + per(c['ms.units_shmem_unpinned']!));
+    expect(afterFill.length).toBeGreaterThan(100);
+    expect(unmovable).toBeGreaterThan(0.9 * afterFill.length); // GFP_PGTABLE_USER: unmovable pageblocks
+    expect(c['ms.freed_units']).toBeGreaterThan(0);
+    expect(afterFragment).toEqual(afterFill);
+    expect(afterEnd).toEqual([]);
   }, 60_000);
 
   it('is deterministic', () => {
