@@ -9,6 +9,7 @@ import { MAX_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_NR_PAGES, ZONE_NAMES }
 import { checkInvariants } from '../../src/mm/debug_vm.js';
 import { checkUserInvariants } from '../../src/mm/debug_vm_users.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/mm/gfp.js';
+import { dropPagecache } from '../../src/mm/file.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { PG_buddy, PG_hole, PG_reserved } from '../../src/mm/page_flags.js';
 import { renderBuddyinfo, renderPagetypeinfo, renderZoneinfo } from '../../src/mm/procfs.js';
@@ -97,6 +98,25 @@ describe('applyState reproduces every recorded fixture', () => {
       });
     }
   }
+});
+
+describe('the movable placeholders', () => {
+  it('hold the recorded LRU pages: tmpfs memory that drop_caches keeps and no task owns', () => {
+    const state = parseHarnessRun(fixtureText('a-random.1.json'), 'a.json', 'boot');
+    const { k, report } = imported(state);
+    const movable = report.owners.find((o) => o.name === 'imported-movable') as ShmemInode;
+    // 1,902 LRU pages recorded at boot, 5 of them DMA's share, whose 32 used pages are all in its
+    // Unmovable pageblock (so DMA gets none).
+    expect(state.zones.map((z) => z.lruPages)).toEqual([5, 1897, null, null, null]);
+    expect(movable.nrpages).toBe(1897);
+    // The boot state's other used pages of DMA32 (about 9,700) are kernel memory.
+    const dma32 = report.zones.find((z) => z.name === 'DMA32')!;
+    expect(dma32.allocatedPages - movable.nrpages).toBeGreaterThan(9000);
+    expect(dropPagecache(k)).toBe(0);
+    expect(movable.nrpages).toBe(1897);
+    expect([...k.oom.tasks]).toEqual([]);
+    checkUserInvariants(k);
+  });
 });
 
 describe('layout', () => {
