@@ -249,8 +249,9 @@ describe('pagelab fidelity on the command line', () => {
   });
 
   it('outside a checkout, a missing default is a clear error naming the option to use instead', () => {
-    // An installed package: dist/ without the checkout's test/fixtures and docs beside it.
+    // An installed package: package.json and dist/, without the checkout's test/fixtures and docs.
     const pkg = mkdtempSync(join(tmpdir(), 'pagelab-installed-'));
+    copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
     cpSync(dirname(dirname(MAIN)), join(pkg, 'dist'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
     const cli = (...args: string[]) => spawnSync(process.execPath, [join(pkg, 'dist', 'cli', 'main.js'), 'fidelity', ...args], { encoding: 'utf8' });
