@@ -18,21 +18,43 @@ import { VmEvent } from './vmstat.js';
 /** pgpgin/pgpgout units per page (KiB). */
 export const KB_PER_PAGE = PAGE_SIZE / 1024;
 
-/** Writes in flight per kernel: pfn -> the token of its pending completion event, and its due time. */
+/**
+ * Writes in flight per kernel: pfn -> the token of its pending completion, and the batch of
+ * writes that complete at the latest scheduled time. Writes submitted for the same completion
+ * time share one clock event, as the pages of one bio complete together (end_bio_bh_io_sync /
+ * end_swap_bio_write), instead of one event per page.
+ */
 interface InflightIo {
   seq: number;
   readonly byPfn: Map<number, number>;
+  /** When each write in flight completes. */
   readonly dueNs: Map<number, number>;
+  /** The batch still open for appending: its completion time, pfns and their tokens. */
+  batchAt: number;
+  batchPfns: number[];
+  batchTokens: number[];
 }
 const inflight = new WeakMap<Kernel, InflightIo>();
 
 function inflightOf(k: Kernel): InflightIo {
   let io = inflight.get(k);
   if (!io) {
-    io = { seq: 0, byPfn: new Map(), dueNs: new Map() };
+    io = { seq: 0, byPfn: new Map(), dueNs: new Map(), batchAt: -1, batchPfns: [], batchTokens: [] };
     inflight.set(k, io);
   }
   return io;
+}
+
+/** Complete a batch: every write in it that was not already ended by folio_wait_writeback(). */
+function completeBatch(k: Kernel, io: InflightIo, pfns: number[], tokens: number[]): void {
+  if (io.batchPfns === pfns) io.batchAt = -1; // no more appends to a batch that has fired
+  for (let i = 0; i < pfns.length; i++) {
+    const pfn = pfns[i]!;
+    if (io.byPfn.get(pfn) !== tokens[i]) continue; // completed early
+    io.byPfn.delete(pfn);
+    io.dueNs.delete(pfn);
+    endWriteback(k, pfn);
+  }
 }
 
 /** noop_dirty_folio(): set PG_dirty with no dirty accounting (shmem, swap cache). */
@@ -68,13 +90,19 @@ export function submitWrite(k: Kernel, pfn: number, latencyNs: number): void {
   k.vmscan.waitForWriteback ??= () => waitForAllWriteback(k);
   const token = ++io.seq;
   io.byPfn.set(pfn, token);
-  io.dueNs.set(pfn, k.clock.now + latencyNs);
-  k.clock.scheduleAfter(latencyNs, () => {
-    if (io.byPfn.get(pfn) !== token) return; // completed early by folio_wait_writeback()
-    io.byPfn.delete(pfn);
-    io.dueNs.delete(pfn);
-    endWriteback(k, pfn);
-  });
+  const at = k.clock.now + latencyNs;
+  io.dueNs.set(pfn, at);
+  if (at === io.batchAt) {
+    io.batchPfns.push(pfn);
+    io.batchTokens.push(token);
+    return;
+  }
+  const pfns = [pfn];
+  const tokens = [token];
+  io.batchAt = at;
+  io.batchPfns = pfns;
+  io.batchTokens = tokens;
+  k.clock.scheduleAt(at, () => completeBatch(k, io, pfns, tokens));
 }
 
 /**

@@ -25,7 +25,8 @@
  * hook_ebusy_pinned (pages pinned beyond bindings or a pinned VMA), hook_ebusy_purgeable,
  * hook_ebusy_suspended, hook_ebusy_lock, hook_ebusy_overref, hook_ebusy_drop_failed,
  * hook_migrate_failed (the generic migration failing after the hook), hook_objects_dropped,
- * hook_wait_stall_ms (seed-wait-idle), hook_lock_wait_ms, shrinker_freed_pages,
+ * hook_wait_stall_ms (seed-wait-idle), hook_lock_wait_ms, hook_gpu_idle_waits and
+ * hook_gpu_idle_wait_ms (the lock helper waiting for the GPU to go idle), shrinker_freed_pages,
  * shrink_wait_ms (kswapd's ACTIVE pass waiting for the GPU), oom_notifier_freed_pages,
  * purged_pages.
  *
@@ -39,12 +40,13 @@ import { Madv } from '../drivers/gem/flags.js';
 import type { GemRequest } from '../drivers/gem/engine.js';
 import type { GemObject } from '../drivers/gem/object.js';
 import { POLICY_NAMES } from '../drivers/gem/policy.js';
+import { zGemPolicy } from './gem_policy_option.js';
 import { allocPid, every, periodOf, runAs, sampleSize, scheduleAt, windowEnd, windowShape, zSizeDist } from './common.js';
 import { defineWorkload } from './workload.js';
 import type { Workload, WorkloadContext } from './workload.js';
 
 export const gpuOptions = z.strictObject({
-  policy: z.enum(POLICY_NAMES).default('i915-6.1').describe(`driver policy: ${POLICY_NAMES.join(', ')}`),
+  policy: zGemPolicy.prefault('i915-6.1').describe(`driver policy: a preset (${POLICY_NAMES.join(', ')}) or {base, gfp, hook, lock_waits_for_idle, set_page_private}`),
   clients: z.number().int().positive().default(4).describe('GPU clients (processes with a GEM context)'),
   engines: z.number().int().positive().default(2).describe('GPU engines; client i submits to engine i mod engines'),
   objects_per_client: z.number().int().positive().default(32).describe('buffer objects each client keeps'),
@@ -167,6 +169,8 @@ export class GpuWorkload implements Workload {
     c.set(`${n}.hook_objects_dropped`, st.hookObjectsDropped);
     c.set(`${n}.hook_wait_stall_ms`, ms(st.hookWaitNs));
     c.set(`${n}.hook_lock_wait_ms`, ms(st.hookLockWaitNs));
+    c.set(`${n}.hook_gpu_idle_waits`, st.hookGpuIdleWaits);
+    c.set(`${n}.hook_gpu_idle_wait_ms`, ms(st.hookGpuIdleWaitNs));
     c.set(`${n}.shrinker_freed_pages`, st.shrinkerFreedPages);
     c.set(`${n}.shrink_wait_ms`, ms(st.shrinkWaitNs));
     c.set(`${n}.oom_notifier_freed_pages`, st.oomNotifierFreedPages);

@@ -82,6 +82,7 @@ import { allocBuddyHugePage } from '../mm/hugetlb.js';
 import { GemDevice } from '../drivers/gem/driver.js';
 import type { GemObject } from '../drivers/gem/object.js';
 import { POLICY_NAMES } from '../drivers/gem/policy.js';
+import { zGemPolicy } from './gem_policy_option.js';
 import { VmEvent } from '../mm/vmstat.js';
 import { zDuration, zSize } from '../scenario/units.js';
 import { allocPid, freePages, managedPages, runAs, scheduleAt } from './common.js';
@@ -100,7 +101,7 @@ export const memscenOptions = z.strictObject({
   pin_pct: z.number().min(0).max(100).default(100).describe('% of shmem units that are pinned (0 = pin=none)'),
   pin_by: z.enum(['iouring', 'gem']).default('iouring')
     .describe('iouring: the harness\'s fixed buffers over one memfd; gem: each pinned unit a GEM object of the i915-like driver, bound (pinned) as it is filled'),
-  gem_policy: z.enum(POLICY_NAMES).default('i915-6.1').describe('pin_by gem: the driver policy (page gfp, the seed\'s hook)'),
+  gem_policy: zGemPolicy.prefault('i915-6.1').describe(`pin_by gem: the driver policy, a preset (${POLICY_NAMES.join(', ')}) or {base, gfp, hook, lock_waits_for_idle, set_page_private}`),
   pattern: z.enum(['random', 'alternate', 'pfn-even', 'pfn-odd', 'none']).default('random').describe('which units are freed'),
   free_pct: z.number().min(0).max(100).default(50).describe('pattern random: % of units freed'),
   free_types: z.array(z.enum(['anon', 'shmem', 'cache'])).default(['anon']).describe('types freed (shmem: unpinned only)'),

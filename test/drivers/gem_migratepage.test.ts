@@ -163,11 +163,13 @@ const REFUSALS: Refusal[] = [
   { name: 'still over-referenced after the drop (a third reference, e.g. get_user_pages)', arrange: (s) => s.k.getPage(s.pages[1]!), stat: 'hookEbusyOverref', keepsPages: false },
 ];
 
+// The refusals under seed-trylock: the 4.8 lock helper, which never waits for the GPU (under
+// seed, the lock helper's GPU-idle wait would make the active object idle first: see below).
 describe('each refusal is -EBUSY, final for the migrate_pages() call, in every mode', () => {
   for (const r of REFUSALS) {
     for (const mode of MODES) {
       it(`${r.name}: ${MigrateMode[mode]}`, () => {
-        const s = setup('seed');
+        const s = setup('seed-trylock');
         const { k, dev, obj, pages } = s;
         r.arrange(s);
         const m = migrateOne(s, 1, mode);
@@ -198,7 +200,7 @@ describe('each refusal is -EBUSY, final for the migrate_pages() call, in every m
 
   it('the hook returns -EBUSY itself (not -EAGAIN) for each rule', () => {
     for (const r of REFUSALS) {
-      const s = setup('seed');
+      const s = setup('seed-trylock');
       r.arrange(s);
       const { k } = s;
       const pfn = s.pages[1]!;
@@ -244,6 +246,52 @@ describe('the driver lock (≤ 10 ms trylock)', () => {
     s.dev.lockDepth--;
     expect(s.dev.stats.hookLockStolen).toBe(1);
     expect(s.dev.stats.hookLockWaitNs).toBe(0);
+  });
+});
+
+describe('as posted, the lock helper waits for the whole GPU first (4.9/4.10 i915_gem_shrinker_lock_uninterruptible)', () => {
+  /** `obj` busy for 5 ms on engine 0, and another object busy for 9 ms on engine 1, 1 ms ago. */
+  function busy(policy: PolicyName): Setup & { other: GemObject } {
+    const k = new Kernel(MACHINE);
+    const dev = new GemDevice(k, policy, { engines: 2 });
+    const obj = dev.createObject(4 * 4096);
+    expect(obj.bind(obj.vma())).toBe(0);
+    const pages = obj.pages!.slice();
+    const other = dev.createObject(4096);
+    expect(dev.execbuf([obj], { engine: 0, durationNs: 5 * MS })).not.toBeTypeOf('number');
+    expect(dev.execbuf([other], { engine: 1, durationNs: 9 * MS })).not.toBeTypeOf('number');
+    k.clock.runUntil(1 * MS);
+    k.setCurrent({ comm: 'kcompactd0', pid: 55, oomScoreAdj: 0 });
+    return { k, dev, obj, pages, other };
+  }
+
+  for (const mode of MODES) {
+    it(`seed, ${MigrateMode[mode]}: waits 8 ms for both engines, charged to the caller, then drops the idle object and migrates`, () => {
+      const s = busy('seed');
+      const m = migrateOne(s, 1, mode);
+      expect(m.rc).toBe(0);
+      const st = s.dev.stats;
+      expect([st.hookGpuIdleWaits, st.hookGpuIdleWaitNs, st.hookEbusyActive, st.hookObjectsDropped]).toEqual([1, 8 * MS, 0, 1]);
+      expect(st.taskStallNs.get(55)).toEqual({ comm: 'kcompactd0', ns: 8 * MS });
+      expect(s.dev.engines.every((e) => e.idle)).toBe(true);
+      expect(s.other.isActive()).toBe(false);
+      check(s.k);
+    });
+  }
+
+  it('the lock is still given up 10 ms after the call: an 8 ms idle wait leaves 2 ms for a held lock', () => {
+    const s = busy('seed');
+    s.dev.holdLock(12 * MS); // held until 13 ms: free 4 ms after the GPU goes idle at 9 ms
+    expect(migrateOne(s, 1, MigrateMode.SYNC).rc).toBe(1);
+    const st = s.dev.stats;
+    expect([st.hookEbusyLock, st.hookGpuIdleWaitNs, st.hookLockWaitNs]).toEqual([1, 8 * MS, 2 * MS]);
+    expect(st.taskStallNs.get(55)!.ns).toBe(10 * MS);
+  });
+
+  it('an idle GPU costs nothing: no wait counted', () => {
+    const s = setup('seed');
+    expect(migrateOne(s, 1, MigrateMode.ASYNC).rc).toBe(0);
+    expect([s.dev.stats.hookGpuIdleWaits, s.dev.stats.taskStallNs.size]).toEqual([0, 0]);
   });
 });
 
@@ -301,11 +349,11 @@ describe('seed-wait-idle: the what-if that waits for the GPU in the sync modes',
     expect(s.obj.isActive()).toBe(true);
   });
 
-  it('as posted (seed), the same active object is -EBUSY in SYNC too: the posted code never waits', () => {
-    const s = setup('seed');
+  it('seed-trylock (the 4.8 lock helper): the same active object is -EBUSY in SYNC too, nothing waited', () => {
+    const s = setup('seed-trylock');
     s.dev.execbuf([s.obj], { durationNs: 5 * MS });
     expect(migrateOne(s, 1, MigrateMode.SYNC).rc).toBe(1);
-    expect([s.dev.stats.hookEbusyActive, s.dev.stats.hookWaitNs]).toEqual([1, 0]);
+    expect([s.dev.stats.hookEbusyActive, s.dev.stats.hookWaitNs, s.dev.stats.hookGpuIdleWaitNs]).toEqual([1, 0, 0]);
   });
 
   it('after the wait the other rules still apply (an active scanout stays put)', () => {

@@ -17,7 +17,7 @@ import { PG_unevictable } from '../../src/mm/page_flags.js';
 import { NodeStat } from '../../src/mm/vmstat.js';
 import { GemDevice } from '../../src/drivers/gem/driver.js';
 import { Madv } from '../../src/drivers/gem/flags.js';
-import { GEM_POLICIES, POLICY_NAMES, type PolicyName, gemPolicy } from '../../src/drivers/gem/policy.js';
+import { GEM_POLICIES, POLICY_NAMES, type PolicyName, customGemPolicy, gemPolicy } from '../../src/drivers/gem/policy.js';
 
 const MACHINE = loadMachineSpec('machine:\n  cpus: 1\n  pcp: false\n  thp: false\n  zones:\n    - { name: Normal, start_pfn: 0x100000, size: 64MiB }\n', 'm.yaml');
 
@@ -30,18 +30,29 @@ const EXPECTED: Record<PolicyName, { gfp: number; mt: MigrateType; hook: boolean
   'i915-6.1': { gfp: GFP_HIGHUSER | __GFP_RECLAIMABLE, mt: MigrateType.RECLAIMABLE, hook: false },
   'seed-as-posted': { gfp: GFP_HIGHUSER | __GFP_RECLAIMABLE, mt: MigrateType.RECLAIMABLE, hook: true },
   seed: { gfp: GFP_HIGHUSER_MOVABLE, mt: MigrateType.MOVABLE, hook: true },
+  'seed-trylock': { gfp: GFP_HIGHUSER_MOVABLE, mt: MigrateType.MOVABLE, hook: true },
   'movable-no-hook': { gfp: GFP_HIGHUSER_MOVABLE, mt: MigrateType.MOVABLE, hook: false },
   'unmovable-pins': { gfp: GFP_HIGHUSER, mt: MigrateType.UNMOVABLE, hook: false },
   'seed-wait-idle': { gfp: GFP_HIGHUSER_MOVABLE, mt: MigrateType.MOVABLE, hook: true },
 };
 
 describe('policies', () => {
-  it('are data: six of them, by name', () => {
+  it('are data: seven presets, by name', () => {
     expect([...POLICY_NAMES].sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(gemPolicy('seed')).toBe(GEM_POLICIES.seed);
     expect(GEM_POLICIES['seed-wait-idle'].hook).toBe('wait-idle');
     expect(GEM_POLICIES['seed-as-posted'].hook).toBe('as-posted');
     expect(() => gemPolicy('seed-v4')).toThrow(/unknown GEM policy "seed-v4": expected one of i915-6.1, /);
+    // The lock helper: 4.9/4.10's waits for the GPU (as posted), 4.8's does not (seed-trylock).
+    expect(POLICY_NAMES.filter((n) => GEM_POLICIES[n].lockWaitsForIdle)).toEqual(['seed-as-posted', 'seed']);
+  });
+
+  it('a policy spelled out as data starts from a preset; a hook without page->private is refused', () => {
+    const p = customGemPolicy({ base: 'seed', lockWaitsForIdle: false, name: 'mine' });
+    expect(p).toMatchObject({ name: 'mine', gfpMask: GFP_HIGHUSER_MOVABLE, hook: 'as-posted', lockWaitsForIdle: false, setPagePrivate: true });
+    expect(customGemPolicy({ base: 'i915-6.1', hook: 'as-posted' }).setPagePrivate).toBe(true);
+    expect(customGemPolicy({ base: 'seed', hook: 'none' })).toMatchObject({ setPagePrivate: false, description: 'seed with hook' });
+    expect(() => customGemPolicy({ base: 'seed', setPagePrivate: false })).toThrow(/page->private/);
   });
 
   for (const name of POLICY_NAMES) {

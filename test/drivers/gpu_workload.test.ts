@@ -13,6 +13,7 @@ import { checkUserInvariants } from '../../src/mm/debug_vm_users.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { Prng } from '../../src/sim/prng.js';
 import { GpuWorkload, gpuOptions, gpuWorkloadKind } from '../../src/workloads/gpu.js';
+import { GEM_POLICIES } from '../../src/drivers/gem/policy.js';
 import { RunCounters, type Workload, type WorkloadContext } from '../../src/workloads/workload.js';
 
 const SEC = 1e9;
@@ -64,7 +65,9 @@ const SMALL = {
 describe('gpu workload options', () => {
   it('defaults, units and the policy names', () => {
     const o = gpuOptions.parse({});
-    expect(o.policy).toBe('i915-6.1');
+    expect(o.policy).toBe(GEM_POLICIES['i915-6.1']);
+    expect(gpuOptions.parse({ policy: { base: 'seed', lock_waits_for_idle: false } }).policy).toMatchObject({ hook: 'as-posted', lockWaitsForIdle: false, gfpMask: GEM_POLICIES.seed.gfpMask });
+    expect(() => gpuOptions.parse({ policy: { base: 'seed', set_page_private: false } })).toThrow(/page->private/);
     expect(o.object_size).toEqual({ dist: 'lognormal', min: 4096, max: 64 * 2 ** 20 });
     expect([o.batch_duration, o.object_lifetime, o.lock_hold, o.refault_cost]).toEqual([2e6, 5e9, 2e4, 1e3]);
     expect(gpuOptions.parse({ policy: 'seed-wait-idle', suspend: { every: '2s', for: '500ms' } }).suspend).toEqual({ every: 2e9, for: 5e8 });
@@ -137,17 +140,18 @@ describe('gpu workload run', () => {
     expect(c['gpu.hook_lock_wait_ms']).toBeGreaterThanOrEqual(10 * c['gpu.hook_ebusy_lock']!);
   });
 
-  it('compact_memory while clients run: the seed drops idle objects and refuses active ones; i915-6.1 is never asked', () => {
+  it('compact_memory while clients run: seed-trylock drops idle objects and refuses active ones; seed waits for the GPU; i915-6.1 is never asked', () => {
     // A fragmented machine first (free holes in MOVABLE pageblocks are compaction's targets).
     const entries = (policy: string): Entry[] => [
       { kind: 'frag', name: 'frag', fill: 0.6 },
       { ...SMALL, policy, start: '100ms', batch_duration: '8ms' },
       { kind: 'compact-memory', name: 'cm', at: ['1500ms'] },
     ];
-    const seed = run(entries('seed'), 2 * SEC);
+    const seed = run(entries('seed-trylock'), 2 * SEC);
     const base = run(entries('i915-6.1'), 2 * SEC);
     const wait = run(entries('seed-wait-idle'), 2 * SEC);
-    for (const r of [seed, base, wait]) {
+    const posted = run(entries('seed'), 2 * SEC);
+    for (const r of [seed, base, wait, posted]) {
       checkInvariants(r.k.alloc);
       checkUserInvariants(r.k);
       const c = r.counters;
@@ -174,5 +178,12 @@ describe('gpu workload run', () => {
     expect(w['gpu.hook_migrated']).toBeGreaterThan(s['gpu.hook_migrated']!);
     expect(w['gpu.hook_wait_stall_ms']).toBeGreaterThan(0);
     expect(w['gpu.refault_pages']).toBeGreaterThan(s['gpu.refault_pages']!);
+    // As posted, the lock helper waits for the whole GPU before every locked attempt: active
+    // objects are rarely seen, more pages move than with the trylock helper, and the caller pays.
+    const p = posted.counters;
+    expect(p['gpu.hook_gpu_idle_waits']).toBeGreaterThan(0);
+    expect(p['gpu.hook_gpu_idle_wait_ms']).toBeGreaterThan(0);
+    expect(p['gpu.hook_ebusy_active']).toBeLessThan(s['gpu.hook_ebusy_active']!);
+    expect(p['gpu.hook_migrated']).toBeGreaterThan(s['gpu.hook_migrated']!);
   });
 });

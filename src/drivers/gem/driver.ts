@@ -60,6 +60,9 @@ export class GemStats {
   /** seed-wait-idle: time the hook waited for the GPU, and how often. */
   hookWaitNs = 0;
   hookWaits = 0;
+  /** The lock helper's wait for the whole GPU to go idle (policy.lockWaitsForIdle). */
+  hookGpuIdleWaitNs = 0;
+  hookGpuIdleWaits = 0;
   // The shrinker and the OOM notifier
   shrinkerScans = 0;
   shrinkerFreedPages = 0;
@@ -313,8 +316,11 @@ export class GemDevice {
 
   /**
    * i915_gem_shrinker_lock_uninterruptible(dev_priv, &slu, timeout): steal the lock if the
-   * current call chain already holds it; otherwise wait for its holder up to `timeoutNs`
-   * (the wait is charged to the current task). False if it is held longer.
+   * current call chain already holds it. Otherwise, with the 4.9/4.10 helper
+   * (policy.lockWaitsForIdle), first wait for the whole GPU to go idle
+   * (i915_gem_wait_for_idle(dev_priv, 0): uninterruptible, no timeout), then trylock every
+   * jiffy until `timeoutNs` after the call; the 4.8 helper only trylocks. Waits are charged to
+   * the current task. False if the lock is still held at the deadline.
    */
   shrinkerLockUninterruptible(timeoutNs: number): boolean {
     if (this.lockDepth > 0) {
@@ -322,15 +328,22 @@ export class GemDevice {
       this.lockDepth++;
       return true;
     }
-    const busy = this.lockBusyUntilNs - this.k.clock.now;
-    if (busy > timeoutNs) {
-      this.stats.hookLockWaitNs += timeoutNs;
-      this.chargeStall(timeoutNs);
-      return false;
+    let idleWait = 0;
+    if (this.policy.lockWaitsForIdle) {
+      for (const e of this.engines) idleWait = Math.max(idleWait, e.waitIdle());
+      if (idleWait > 0) {
+        this.stats.hookGpuIdleWaits++;
+        this.stats.hookGpuIdleWaitNs += idleWait;
+        this.chargeStall(idleWait);
+      }
     }
+    // The lock's holder keeps it until lockBusyUntilNs; the tries go on to the deadline.
+    const busy = this.lockBusyUntilNs - (this.k.clock.now + idleWait);
     if (busy > 0) {
-      this.stats.hookLockWaitNs += busy;
-      this.chargeStall(busy);
+      const lockWait = Math.min(busy, Math.max(0, timeoutNs - idleWait));
+      this.stats.hookLockWaitNs += lockWait;
+      this.chargeStall(lockWait);
+      if (busy > lockWait) return false;
     }
     this.lockDepth++;
     return true;

@@ -6,7 +6,10 @@
  *  1. newpage's page->private is cleared;
  *  2. page->private == 0 (the object has no pages) -> migrate_page();
  *  3. page_count(page) <= 2 (the cache's and the migrator's references only) -> migrate_page();
- *  4. the driver lock is not taken within 10 ms -> -EBUSY;
+ *  4. the driver lock is not taken within 10 ms -> -EBUSY. The lock helper of the tree the
+ *     series was posted against (4.9/4.10 i915_gem_shrinker_lock_uninterruptible) first waits,
+ *     without a timeout, for the whole GPU to go idle: so as posted the hook does wait for
+ *     the GPU, in every mode (policy.lockWaitsForIdle; `seed-trylock` has the 4.8 helper);
  *  5. do_migrate_page(): the object is active, purgeable (DONTNEED), pinned beyond its
  *     bindings (pages_pin_count > bound VMAs), has a pinned VMA, or the device is runtime
  *     suspended -> -EBUSY; otherwise every VMA is unbound and the WHOLE object's pages are put
@@ -14,6 +17,7 @@
  *  6. page_count(page) > 2 still -> -EBUSY (not -EAGAIN: no ten retries);
  *  7. migrate_page().
  * -EBUSY is final for the migrate_pages() call. The mode is not looked at.
+ * (kernel-mm.md §7.3 reads the posted code against the 4.8 lock helper, which never waits.)
  *
  * The what-if `seed-wait-idle`: in MIGRATE_SYNC_LIGHT and MIGRATE_SYNC an active object is
  * waited for (its requests retire now and the remaining GPU time is charged to the allocating
