@@ -25,7 +25,7 @@ import { mlockFolio, munlockFolio } from './mlock.js';
 import { EAGAIN, EBUSY, EEXIST, EINVAL, ENOMEM, MmError } from './mm_error.js';
 import type { Owner } from './owners.js';
 import { PG_swapcache } from './page_flags.js';
-import { PTE_ZERO, TASK_SIZE_PAGES, pteIsMigration, pteIsSwap, pteSwapEntry } from './pte.js';
+import { PTE_ZERO, PageTable, TASK_SIZE_PAGES, pteIsMigration, pteIsSwap, pteSwapEntry } from './pte.js';
 import { removeMigrationPtesAnon, tryToMigrateAnon } from './rmap.js';
 import { folioFreeSwap, freeSwapAndCache } from './swapfile.js';
 import { NodeStat } from './vmstat.js';
@@ -67,7 +67,7 @@ export class MmStruct implements Owner, OomTask {
   readonly uid: number;
   nid: number;
   /** The page table: vpn -> pfn, PTE_ZERO, swap entry value or migration entry. */
-  readonly pte = new Map<number, number>();
+  readonly pte = new PageTable();
   /** VMAs, sorted by start, disjoint. */
   readonly vmas: Vma[] = [];
   /** 2 MiB ranges (vpn / HPAGE_PMD_NR) whose PMD is populated (a page table or a huge PMD). */
@@ -259,15 +259,11 @@ function pageRemoveRmap(k: Kernel, mm: MmStruct, pfn: number, vma: Vma, compound
  * swap entries are freed (free_swap_and_cache()).
  */
 function zapRange(k: Kernel, mm: MmStruct, vma: Vma, start: number, end: number): void {
-  let vpns: number[] | null = null;
-  if (end - start > mm.pte.size) {
-    vpns = [];
-    for (const vpn of mm.pte.keys()) if (vpn >= start && vpn < end) vpns.push(vpn);
-    vpns.sort((a, b) => a - b);
-  }
-  const n = vpns ? vpns.length : end - start;
-  for (let i = 0; i < n; i++) {
-    const vpn = vpns ? vpns[i]! : start + i;
+  for (let vpn = start; vpn < end; vpn++) {
+    if (!mm.pte.hasTable(vpn)) {
+      vpn = (Math.floor(vpn / HPAGE_PMD_NR) + 1) * HPAGE_PMD_NR - 1; // pmd_none(): skip the PMD
+      continue;
+    }
     const v = mm.pte.get(vpn);
     if (v === undefined) continue;
     mm.pte.delete(vpn);
