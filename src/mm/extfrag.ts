@@ -17,6 +17,9 @@ export function newContigPageInfo(): ContigPageInfo {
   return { freePages: 0, freeBlocksTotal: 0, freeBlocksSuitable: 0 };
 }
 
+/** 2^order for order 0..MAX_ORDER-1 (this runs twice a second per zone for proactive compaction). */
+const POW2 = Float64Array.from({ length: MAX_ORDER }, (_, o) => 2 ** o);
+
 /** Exact floor(a / b) for non-negative integers below 2^53 (div_u64). */
 function divU(a: number, b: number): number {
   let q = Math.floor(a / b);
@@ -42,8 +45,8 @@ export function fillContigPageInfo(
   for (let order = 0; order < n; order++) {
     const blocks = nrFree[order] ?? 0;
     total += blocks;
-    freePages += blocks * 2 ** order;
-    if (order >= suitableOrder) suitable += blocks * 2 ** (order - suitableOrder);
+    freePages += blocks * POW2[order]!;
+    if (order >= suitableOrder) suitable += blocks * POW2[order - suitableOrder]!;
   }
   out.freePages = freePages;
   out.freeBlocksTotal = total;

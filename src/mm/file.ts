@@ -239,10 +239,17 @@ export function dropPagecache(k: Kernel): number {
  * writeback is cleaned for I/O and handed to ->writepage. Returns the pages submitted.
  */
 export function writebackMapping(k: Kernel, file: File): number {
+  // The flusher only visits inodes on the dirty list (I_DIRTY_PAGES); the flag is cleared for
+  // the pass and set again if a dirty page had to be left (under writeback), as requeue_inode().
+  if (!file.inodeDirtyPages) return 0;
+  file.inodeDirtyPages = false;
   const wbc: WritebackControl = { forReclaim: false };
   const dirty: number[] = [];
   for (const pfn of file.iPages.values()) {
-    if (pfn >= 0 && (k.mem.flags[k.slot(pfn)]! & (PG_dirty | PG_writeback)) === PG_dirty) dirty.push(pfn);
+    if (pfn < 0) continue;
+    const f = k.mem.flags[k.slot(pfn)]! & (PG_dirty | PG_writeback);
+    if (f === PG_dirty) dirty.push(pfn);
+    else if (f === (PG_dirty | PG_writeback)) file.inodeDirtyPages = true;
   }
   let n = 0;
   for (const pfn of dirty) {

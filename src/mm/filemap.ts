@@ -76,6 +76,8 @@ export class AddressSpace implements Owner {
   nrpages = 0;
   /** AS_UNEVICTABLE (mapping_set_unevictable()). */
   unevictable = false;
+  /** I_DIRTY_PAGES of the host inode: set when a page is dirtied, so the flusher visits it. */
+  inodeDirtyPages = false;
   /** The gfp mask its pages are allocated with (mapping_gfp_mask()). */
   gfpMask: number;
   /** mapping->private_data: owner-specific data (the seed stores its shmem_dev_info here). */
@@ -151,11 +153,12 @@ export function accountFolioCleaned(k: Kernel, pfn: number): void {
 }
 
 /** filemap_dirty_folio(): the default ->dirty_folio. */
-export function filemapDirtyFolio(k: Kernel, _mapping: AddressSpace, pfn: number): boolean {
+export function filemapDirtyFolio(k: Kernel, mapping: AddressSpace, pfn: number): boolean {
   const s = k.slot(pfn);
   if ((k.mem.flags[s]! & PG_dirty) !== 0) return false;
   k.mem.flags[s]! |= PG_dirty;
   accountFolioDirtied(k, pfn);
+  mapping.inodeDirtyPages = true; // __mark_inode_dirty(mapping->host, I_DIRTY_PAGES)
   return true;
 }
 

@@ -85,6 +85,24 @@ describe('write and writeback', () => {
     check(k);
   });
 
+  it('the flusher visits only dirty inodes (I_DIRTY_PAGES), and keeps one dirty whose page it had to skip', () => {
+    fileRead(k, f, 0, 4);
+    expect(f.inodeDirtyPages).toBe(false); // reads dirty nothing: writeback does not walk the file
+    fileWrite(k, f, 0, 1);
+    expect(f.inodeDirtyPages).toBe(true);
+    expect(writebackMapping(k, f)).toBe(1);
+    expect(f.inodeDirtyPages).toBe(false);
+    // Re-dirtied while its write is in flight: the pass must leave it and the inode stays dirty.
+    const p = filemapGetFolio(f, 0);
+    k.mem.flags[k.slot(p)]! |= PG_dirty;
+    f.inodeDirtyPages = true;
+    expect(writebackMapping(k, f)).toBe(0);
+    expect(f.inodeDirtyPages).toBe(true);
+    k.clock.runUntil(2000);
+    expect(writebackMapping(k, f)).toBe(1);
+    expect(f.inodeDirtyPages).toBe(false);
+  });
+
   it('->writepage from reclaim (pageout) with PG_reclaim rotates the page to the inactive tail when done', () => {
     fileWrite(k, f, 0, 1);
     fileRead(k, f, 1, 1);
