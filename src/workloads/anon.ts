@@ -1,6 +1,6 @@
 /**
  * `anon`: processes churning anonymous memory. Each of N processes grows to an RSS drawn from
- * a size distribution by mmap()ing and writing chunks, then keeps churning at its rate: each
+ * a size distribution by mmap()ing and writing chunks (at `growth_rate`), then keeps churning at its rate: each
  * operation either munmap()s a random chunk (refilled by the next operations) or writes to a
  * random chunk again (swap-in if it was swapped out). A process may have a lifetime, after
  * which it exits and a new one is started (a new pid, a new RSS), and a process the OOM killer
@@ -27,6 +27,7 @@ export const anonOptions = z.strictObject({
   rss: zSizeDist.prefault('64MiB').describe('each process\'s target RSS: a size, or {dist: uniform|lognormal, min, max}'),
   chunk: zSize.prefault('256KiB').describe('mmap/munmap/touch unit (a chunk is one mapping)'),
   rate: z.number().positive().default(50).describe('chunk operations per simulated second, per process'),
+  growth_rate: z.number().positive().optional().describe('chunk operations per simulated second while a process grows to its RSS (default: rate): a program starts fast, then churns slowly'),
   unmap_fraction: z.number().min(0).max(1).default(0.3).describe('share of steady-state operations that munmap a chunk (the rest rewrite one)'),
   lifetime: zDuration.optional().describe('a process exits after this long (x 0.5..1.5 at random) and a new one starts'),
   respawn_delay: zDuration.prefault('100ms').describe('delay before a process that exited or was OOM-killed is started again'),
@@ -57,6 +58,7 @@ export class AnonWorkload implements Workload {
   private readonly n: Record<'faults' | 'major' | 'thpAlloc' | 'thpFallback' | 'mmaps' | 'munmaps' | 'enomem', string>;
   private readonly chunkPages: number;
   private readonly period: number;
+  private readonly growthPeriod: number;
   private stopAt = 0;
 
   constructor(readonly name: string, private readonly o: AnonOptions) {
@@ -66,6 +68,7 @@ export class AnonWorkload implements Workload {
     };
     this.chunkPages = bytesToPages(o.chunk);
     this.period = periodOf(o.rate);
+    this.growthPeriod = periodOf(o.growth_rate ?? o.rate);
   }
 
   start(ctx: WorkloadContext): void {
@@ -165,7 +168,7 @@ export class AnonWorkload implements Workload {
       this.write(ctx, mm, p.chunks[prng.nextInt(p.chunks.length)]!, n);
       this.countFaults(ctx, before);
     }
-    const next = k.clock.now + this.period;
+    const next = k.clock.now + (p.chunks.length < p.targetChunks ? this.growthPeriod : this.period);
     if (next < this.stopAt) scheduleAt(ctx, next, p.step);
   }
 

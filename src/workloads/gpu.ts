@@ -3,7 +3,8 @@
  * policies compared (`policy:`; see src/drivers/gem/policy.ts).
  *
  * Each client keeps about `objects_per_client` buffer objects (sizes from `object_size`,
- * lognormal 4 KiB..64 MiB by default) and submits batches at `batch_rate` (skipping one
+ * lognormal 4 KiB..64 MiB by default) and submits batches at `batch_rate`, each gap jittered
+ * by `batch_jitter` (skipping one
  * while `max_in_flight` of its own are outstanding, as a client throttles on its frames): a
  * batch uses a random subset of up to `batch_objects` of them, which get their pages
  * (pinned) and a bound ppGTT VMA if they lack them, and keeps the GPU busy `batch_duration`
@@ -55,6 +56,7 @@ export const gpuOptions = z.strictObject({
   batch_rate: z.number().positive().default(60).describe('batches per simulated second per client'),
   batch_objects: z.number().int().positive().default(8).describe('objects one batch uses (a random subset of the client\'s)'),
   batch_duration: zDuration.prefault('2ms').describe('GPU time of one batch'),
+  batch_jitter: z.number().min(0).max(1).default(0.5).describe('each gap between a client\'s batches is the period x (1 - jitter/2 + jitter x U(0,1)): clients drift instead of staying in phase with the kernel\'s timers'),
   max_in_flight: z.number().int().positive().default(2).describe('a client skips a batch while this many of its own are outstanding (frame throttling)'),
   purgeable_fraction: z.number().min(0).max(1).default(0.25).describe('share of objects parked as DONTNEED in the BO cache before they are freed'),
   purgeable_time: zDuration.prefault('2s').describe('how long a parked object stays in the BO cache'),
@@ -114,8 +116,8 @@ export class GpuWorkload implements Workload {
         inFlight: [],
       };
       this.clients.push(client);
-      // Clients are staggered over one period so their batches interleave.
-      every(ctx, o.start + Math.floor((period * i) / o.clients), period, end - 1, () => this.tick(ctx, client));
+      // Clients are staggered over one period so their batches interleave, and drift (jitter).
+      this.jitteredEvery(ctx, o.start + Math.floor((period * i) / o.clients), period, end - 1, () => this.tick(ctx, client));
     }
     if (o.suspend && o.suspend.every > 0 && o.suspend.for > 0) {
       const s = o.suspend;
@@ -175,6 +177,23 @@ export class GpuWorkload implements Workload {
     c.set(`${n}.shrink_wait_ms`, ms(st.shrinkWaitNs));
     c.set(`${n}.oom_notifier_freed_pages`, st.oomNotifierFreedPages);
     c.set(`${n}.purged_pages`, st.purgedPages);
+  }
+
+  /**
+   * Run `fn` at `start`, then after gaps of period x (1 - j/2 + j x U) (j = batch_jitter) while
+   * before `until`; `fn` returns false to stop. Without jitter, fixed periods land every client
+   * in the same phase of the kernel's 500 ms timers for the whole run.
+   */
+  private jitteredEvery(ctx: WorkloadContext, start: number, period: number, until: number, fn: () => boolean): void {
+    const j = this.o.batch_jitter;
+    const end = Math.min(until, ctx.endNs);
+    const step = (): void => {
+      if (!fn()) return;
+      const gap = Math.max(1, Math.round(period * (1 - j / 2 + j * ctx.prng.nextFloat())));
+      const next = ctx.k.clock.now + gap;
+      if (next <= end) ctx.k.clock.scheduleAt(next, step);
+    };
+    if (start <= end && start >= ctx.k.clock.now) ctx.k.clock.scheduleAt(start, step);
   }
 
   /** One client period: top up its objects, then submit a batch. */

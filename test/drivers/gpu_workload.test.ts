@@ -41,7 +41,10 @@ function run(entries: Entry[], endNs: number, seed = 1): Run {
   const scheduleAt = k.clock.scheduleAt.bind(k.clock);
   k.clock.scheduleAt = (at, cb) => {
     // Workloads schedule nothing past the end; the GPU's own completions may lie beyond it.
-    if (at > endNs && new Error().stack?.includes('/src/workloads/')) late++;
+    if (at > endNs) {
+      const stack = new Error().stack ?? '';
+      if (stack.includes('/src/workloads/') && !stack.includes('GpuEngine.submit')) late++;
+    }
     return scheduleAt(at, cb);
   };
   const started = entries.map(({ kind, name, ...options }) => {
@@ -102,6 +105,32 @@ describe('gpu workload run', () => {
       'hook_ebusy_lock', 'hook_migrated', 'shrinker_freed_pages', 'oom_notifier_freed_pages']) {
       expect(c[`gpu.${key}`], key).toBeTypeOf('number');
     }
+  });
+
+  it('batch_jitter: gaps between a client\'s batches spread over period x (1 +- jitter/2); none without jitter', () => {
+    const times = (jitter: number): number[] => {
+      const k = new Kernel(loadMachineSpec(MACHINE, 'm.yaml'), 1);
+      const w = gpuWorkloadKind.create({ clients: 1, objects_per_client: 2, object_size: '64KiB', batch_rate: 10, batch_jitter: jitter }, 'g') as GpuWorkload;
+      w.start({ k, prng: new Prng(7), counters: new RunCounters(), endNs: 2 * SEC, snapshot: () => {} });
+      const at: number[] = [];
+      const engine = w.dev!.engines[0]!;
+      const submit = engine.submit.bind(engine);
+      engine.submit = (vmas, d, delay) => {
+        at.push(k.clock.now);
+        return submit(vmas, d, delay);
+      };
+      k.clock.runUntil(2 * SEC);
+      return at.slice(1).map((t, i) => t - at[i]!);
+    };
+    const fixed = times(0);
+    expect(fixed.length).toBeGreaterThan(15);
+    expect(new Set(fixed)).toEqual(new Set([100e6]));
+    const jittered = times(0.5);
+    for (const gap of jittered) {
+      expect(gap).toBeGreaterThanOrEqual(75e6);
+      expect(gap).toBeLessThanOrEqual(125e6);
+    }
+    expect(new Set(jittered).size).toBeGreaterThan(jittered.length / 2);
   });
 
   it('is deterministic', () => {

@@ -27,6 +27,22 @@ describe('anon workload', () => {
     expect(c['svc.mmaps']).toBeGreaterThanOrEqual(c['svc.munmaps']! + c['svc.rss_pages']! / 64);
   });
 
+  it('growth_rate: a process maps its RSS fast, then churns at rate', () => {
+    // 16 MiB of 256 KiB chunks = 64 mmaps at 100/s (0.64 s), then 1 operation a second.
+    const grow = { kind: 'anon', name: 'app', processes: 1, rss: '16MiB', chunk: '256KiB', growth_rate: 100, rate: 1, unmap_fraction: 1 };
+    const early = runWorkloads(machine('128MiB', '  thp: false\n'), [grow], SEC);
+    expect(early.counters['app.mmaps']).toBe(64);
+    expect(early.counters['app.rss_pages']).toBe(4096);
+    const later = runWorkloads(machine('128MiB', '  thp: false\n'), [grow], 5 * SEC);
+    // Full at 0.63 s; then a munmap a second later (unmap_fraction 1), remapped 10 ms after it
+    // (growing again): munmaps at about 1.63, 2.64, 3.65 and 4.66 s.
+    expect(later.counters['app.munmaps']).toBe(4);
+    expect(later.counters['app.mmaps']! - later.counters['app.munmaps']!).toBe(64);
+    // Without growth_rate the same process would still be growing after a second.
+    const slow = runWorkloads(machine('128MiB', '  thp: false\n'), [{ ...grow, growth_rate: undefined }], SEC);
+    expect(slow.counters['app.mmaps']).toBe(1);
+  });
+
   it('is deterministic: same seed, same counters and vmstat; another seed differs', () => {
     const a = runWorkloads(machine('128MiB', '  thp: false\n'), [churn], 2 * SEC, { seed: 3 });
     const b = runWorkloads(machine('128MiB', '  thp: false\n'), [churn], 2 * SEC, { seed: 3 });
