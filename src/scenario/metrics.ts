@@ -31,7 +31,7 @@ export const SERIES_EVENTS: readonly [string, VmEvent][] = [
   ['oom_kill', VmEvent.OOM_KILL],
 ];
 
-/** The summary metrics every run has (the runner's own; the workloads' counters come on top). */
+/** The summary metrics every finished run has (the runner's own; the workloads' counters come on top). */
 export const RUN_METRICS: readonly string[] = [
   ...SERIES_EVENTS.map(([n]) => n),
   'allocstall',
