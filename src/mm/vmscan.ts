@@ -30,6 +30,8 @@ import { showGfpFlags } from '../trace/gfp_names.js';
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
 export const MAX_RECLAIM_RETRIES = 16;
+/** kswapd_try_to_sleep()'s first, short sleep: HZ/10 (Debian's HZ is 250), 100 ms. */
+export const KSWAPD_NAP_NS = 100_000_000;
 /** DEFAULT_SEEKS, SHRINK_BATCH */
 export const DEFAULT_SEEKS = 2;
 export const SHRINK_BATCH = 128;
@@ -144,6 +146,8 @@ class KswapdState {
   scheduled = false;
   /** Bumped when a queued run is superseded (runPendingKswapd ran it early). */
   token = 0;
+  /** When kswapd's HZ/10 nap ends (ns): a wakeup before then is premature. -1: not napping. */
+  napEndNs = -1;
   /** PGDAT_DIRTY: kswapd found only unqueued dirty file folios, so it may write them itself. */
   pgdatDirty = false;
   /** PGDAT_WRITEBACK: kswapd found only folios under writeback; meeting them again, it waits. */
@@ -787,6 +791,8 @@ export class Vmscan {
       if ((gfp & __GFP_DIRECT_RECLAIM) === 0) this.kcompactd?.wakeup(zone.nid, order, highestZoneidx);
       return;
     }
+    // kswapd_try_to_sleep(): woken during its HZ/10 nap (schedule_timeout() left time remaining).
+    if (this.k.clock.now < st.napEndNs) this.k.alloc.events.add(VmEvent.KSWAPD_LOW_WMARK_HIT_QUICKLY, 1);
     this.scheduleKswapd(node.nid);
   }
 
@@ -828,6 +834,7 @@ export class Vmscan {
     const st = this.kswapd[nid]!;
     st.scheduled = false;
     st.running = true;
+    st.napEndNs = -1;
     const node = k.nodes[nid]!;
     const allocOrder = st.order;
     const idx = st.highestZoneidx;
@@ -855,7 +862,10 @@ export class Vmscan {
     if (sleep) {
       this.resetIsolationSuitable?.(nid);
       this.kcompactd?.wakeup(nid, sleepAllocOrder, sleepIdx);
-      // Simplified: traced at once; the kernel traces it after the HZ/10 short sleep confirms the balance.
+      st.napEndNs = k.clock.now + KSWAPD_NAP_NS;
+      // Simplified: the nap's end is not an event. A wakeup during it counts
+      // kswapd_low_wmark_hit_quickly (wakeupKswapd()); otherwise kswapd sleeps on as if the
+      // nap's second prepare_kswapd_sleep() held, and the sleep is traced at once, not after it.
       if (k.eventTrace) {
         k.setCurrent({ comm: `kswapd${nid}`, pid: 90 + nid, oomScoreAdj: 0 });
         k.traceEvent('mm_vmscan_kswapd_sleep', `nid=${nid}`);

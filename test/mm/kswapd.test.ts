@@ -17,7 +17,7 @@ import { GFP_KERNEL, __GFP_NORETRY } from '../../src/mm/gfp.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { createMm, mmap } from '../../src/mm/memory.js';
 import { swapon } from '../../src/mm/swapfile.js';
-import { DEF_PRIORITY, SWAP_CLUSTER_MAX } from '../../src/mm/vmscan.js';
+import { DEF_PRIORITY, KSWAPD_NAP_NS, SWAP_CLUSTER_MAX } from '../../src/mm/vmscan.js';
 import { NodeStat, VmEvent, ZoneStat } from '../../src/mm/vmstat.js';
 import { WMARK_HIGH, WMARK_LOW, type Zone } from '../../src/mm/zone.js';
 
@@ -61,6 +61,31 @@ describe('kswapd() loop: sleeping after a failed high-order balance', () => {
     expect(k.alloc.events.get(VmEvent.PAGEOUTRUN) - runs).toBe(1);
     expect(k.kswapdFailures(0)).toBe(failures + 1); // not the "hopeless node" path
     expect(zone.compactBlockskipFlush).toBe(false);
+  });
+
+  it('a wakeup during the HZ/10 nap is premature (kswapd_low_wmark_hit_quickly), one after it is not', () => {
+    const k = machine();
+    checkerboard(k);
+    const zone: Zone = k.nodes[0]!.zones[ZoneType.NORMAL]!;
+    k.clock.runUntil(k.clock.now + 2 * KSWAPD_NAP_NS); // whatever kswapd did during the fill is over
+    const base = [VmEvent.PAGEOUTRUN, VmEvent.KSWAPD_LOW_WMARK_HIT_QUICKLY, VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY].map((e) => k.alloc.events.get(e));
+    const delta = (): number[] => [VmEvent.PAGEOUTRUN, VmEvent.KSWAPD_LOW_WMARK_HIT_QUICKLY, VmEvent.KSWAPD_HIGH_WMARK_HIT_QUICKLY].map((e, i) => k.alloc.events.get(e) - base[i]!);
+    const wake = (): void => {
+      k.vmscan.wakeupKswapd(zone, GFP_KERNEL, 9, ZoneType.NORMAL);
+      k.clock.runUntil(k.clock.now);
+    };
+    expect(k.kswapdFailures(0)).toBeLessThan(13);
+    // Each wakeup at order 9 runs one failing balance_pgdat(); kswapd then naps at order 0.
+    wake();
+    expect(delta()).toEqual([1, 0, 0]);
+    // Woken again 99 ms later: schedule_timeout(HZ/10) returns with time left.
+    k.clock.runUntil(k.clock.now + KSWAPD_NAP_NS - 1_000_000);
+    wake();
+    expect(delta()).toEqual([2, 1, 0]);
+    // The nap over, kswapd slept for good: this wakeup is an ordinary one.
+    k.clock.runUntil(k.clock.now + KSWAPD_NAP_NS);
+    wake();
+    expect(delta()).toEqual([3, 1, 0]);
   });
 });
 
