@@ -17,11 +17,12 @@ import { __GFP_FS, __GFP_IO, GFP_KERNEL, gfpMigratetype } from './gfp.js';
 import type { Kernel } from './kernel.js';
 import type { MemMap } from './memmap.js';
 import { showGfpFlags } from '../trace/gfp_names.js';
+import { compoundHead } from './huge_memory.js';
 import { folioIsolateLru } from './lru.js';
 import { COMPACTION_COST, CompactionStall } from './compaction_cost.js';
 import { MigrateReason, type MigrationTarget, folioMapping, migratePages, newMigrateStats, putbackMovablePages } from './migrate.js';
 import { ALLOC_CMA, ALLOC_WMARK_MASK } from './page_alloc.js';
-import { PG_buddy, PG_dirty, PG_head, PG_isolated, PG_lru, PG_movable, PG_unevictable, PG_writeback } from './page_flags.js';
+import { PG_buddy, PG_dirty, PG_head, PG_isolated, PG_lru, PG_movable, PG_tail, PG_unevictable, PG_writeback } from './page_flags.js';
 import { VmEvent, ZoneStat } from './vmstat.js';
 import { WMARK_LOW, WMARK_MIN, type Zone } from './zone.js';
 
@@ -209,10 +210,10 @@ export class Compaction {
     zone.compactCachedFreePfn = pageblockStartPfn(zone.endPfn - 1);
   }
 
-  /** pageblock_skip_persistent(): a block holding a pageblock-sized compound page. */
+  /** pageblock_skip_persistent(): pfn is part of a compound page of at least pageblock order. */
   private pageblockSkipPersistent(pfn: number): boolean {
-    const s = this.k.slot(pfn);
-    return (this.k.mem.flags[s]! & PG_head) !== 0 && this.k.mem.order[s]! >= PAGEBLOCK_ORDER;
+    if ((this.k.mem.flags[this.k.slot(pfn)]! & (PG_head | PG_tail)) === 0) return false;
+    return this.k.mem.order[this.k.slot(compoundHead(this.k, pfn))]! >= PAGEBLOCK_ORDER;
   }
 
   /** __reset_isolation_pfn() */
