@@ -4,7 +4,7 @@ import { Compaction } from '../../src/mm/compaction.js';
 import { MAX_ORDER, PAGEBLOCK_ORDER } from '../../src/mm/constants.js';
 import { checkInvariants } from '../../src/mm/debug_vm.js';
 import { AddressSpace, type AddressSpaceOperations, filemapAddFolio, filemapGetFolio, filemapRemoveFolio } from '../../src/mm/filemap.js';
-import { GFP_HIGHUSER_MOVABLE } from '../../src/mm/gfp.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_COMP } from '../../src/mm/gfp.js';
 import { Kernel } from '../../src/mm/kernel.js';
 import { MIGRATEPAGE_SUCCESS, NR_MAX_MIGRATE_PAGES_RETRY, migrateFolio } from '../../src/mm/migrate.js';
 import { VmEvent } from '../../src/mm/vmstat.js';
@@ -111,5 +111,26 @@ describe('compaction tracepoints', () => {
     // Migrated pages sum up to the vmstat counter.
     const migrated = events.filter((e) => e.event === 'mm_migrate_pages').reduce((s, e) => s + Number(e.fields['nr_succeeded']), 0);
     expect(migrated).toBe(k.alloc.events.get(VmEvent.PGMIGRATE_SUCCESS));
+  });
+});
+
+describe('pageblock_skip_persistent()', () => {
+  // A compound page of pageblock order or more is no migration source: suitable_migration_source()
+  // passes its pageblocks without scanning them, so they get no skip bit. That holds for the
+  // pageblock that starts with a tail page too (PageCompound(), then compound_head()).
+  it('covers every pageblock of an order-10 compound page, not only the one with its head', () => {
+    const k = new Kernel(loadMachineSpec('machine:\n  cpus: 1\n  pcp: false\n  thp: false\n  zones:\n    - { name: Normal, start_pfn: 0x100000, size: 16MiB }\n', 'm.yaml'));
+    const head = k.alloc.allocPages(GFP_KERNEL | __GFP_COMP, MAX_ORDER - 1);
+    expect(head % (2 << PAGEBLOCK_ORDER)).toBe(0);
+    const zone = k.nodes[0]!.zones[2]!;
+    const skip = (pfn: number): boolean => k.mem.getPageblockSkip(k.slot(pfn));
+    // compact_memory: nothing to migrate, so the migration scanner walks every pageblock below
+    // the free scanner's (the zone's last) and marks those it scans.
+    new Compaction(k).compactMemory();
+    const blocks: boolean[] = [];
+    for (let pfn = zone.startPfn; pfn < zone.endPfn - (1 << PAGEBLOCK_ORDER); pfn += 1 << PAGEBLOCK_ORDER) blocks.push(skip(pfn));
+    const first = (head - zone.startPfn) >> PAGEBLOCK_ORDER;
+    expect(blocks.slice(first, first + 2)).toEqual([false, false]);
+    expect(blocks.filter((s) => s).length).toBe(blocks.length - 2);
   });
 });
