@@ -16,7 +16,7 @@ import {
   ZONE_NAMES, type ZoneName,
 } from '../mm/constants.js';
 import { checkInvariants } from '../mm/debug_vm.js';
-import type { Kernel } from '../mm/kernel.js';
+import { Kernel } from '../mm/kernel.js';
 import type { Owner } from '../mm/owners.js';
 import { lruAdd } from '../mm/lru.js';
 import { PG_buddy, PG_dirty, PG_hole, PG_reserved, PG_swapbacked, ZONE_ID_MASK, ZONE_ID_SHIFT } from '../mm/page_flags.js';
@@ -800,5 +800,27 @@ export function applyState(kernel: Kernel, state: RealState, seed: number): Impo
       throw new Error(`applyState: node ${z.nid} zone ${z.name} did not come out as recorded`);
     }
   }
+  if (state.source.settled) {
+    settleSkipHints(kernel, state, seed);
+    notes.push('the pageblock skip hints of the settle step\'s compact_memory rebuilt (compact_memory run on a copy of the state)');
+  }
   return { zones: reports, owners: owners.filter((o): o is Owner => o !== undefined), notes };
+}
+
+/**
+ * The PB_migrate_skip bits that memscen's settle step (compact_memory before the recorded
+ * phase) left behind: /proc does not show them, yet until __reset_isolation_suitable() clears
+ * them they steer every later compaction. Rebuilt by running compact_node() (compact_memory)
+ * on a scratch machine in the same state and copying its skip bits; the state stays as
+ * recorded. The scanners' cached pfns need no copy: compact_memory ends with the scanners met,
+ * which resets them to the zone's ends, as a fresh zone's zeroes do.
+ * Simplification: the scratch compacts the recorded, already settled state, not the unrecorded
+ * state before the settle, so the user pages it moves (and where its scanners meet) differ a little.
+ */
+function settleSkipHints(kernel: Kernel, state: RealState, seed: number): void {
+  const scratch = new Kernel(kernel.config, seed);
+  applyState(scratch, { ...state, source: { ...state.source, settled: false } }, seed);
+  scratch.compaction.compactMemory();
+  const mem = kernel.mem;
+  for (let slot = 0; slot < mem.nrPages; slot += PAGEBLOCK_NR_PAGES) mem.setPageblockSkip(slot, scratch.mem.getPageblockSkip(slot));
 }

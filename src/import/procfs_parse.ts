@@ -91,6 +91,11 @@ export interface RealStateSource {
   phase: string | null;
   scenario: string | null;
   kernelRelease: string | null;
+  /**
+   * Harness runs: memscen's settle step (drop_caches, then compact_memory) ran right before the
+   * phase was recorded (its info.settled, the boot phase of a run with settle=1). Absent: no.
+   */
+  settled?: boolean;
 }
 
 export interface RealState {
@@ -1150,6 +1155,7 @@ export function parseHarnessRun(json: unknown, file: string, phase = 'boot'): Re
       phase,
       scenario: typeof scenario === 'string' ? scenario : null,
       kernelRelease: typeof kernel === 'string' ? kernel : null,
+      settled: r.get(root, [...pp, 'info', 'settled']) === true,
     },
     cpus,
     // The harness reads THP's sysfs files, which exist only with CONFIG_TRANSPARENT_HUGEPAGE.

@@ -11,7 +11,7 @@ import { checkUserInvariants } from '../../src/mm/debug_vm_users.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/mm/gfp.js';
 import { dropPagecache } from '../../src/mm/file.js';
 import { Kernel } from '../../src/mm/kernel.js';
-import { PG_buddy, PG_hole, PG_reserved } from '../../src/mm/page_flags.js';
+import { PG_buddy, PG_hole, PG_lru, PG_reserved } from '../../src/mm/page_flags.js';
 import { renderBuddyinfo, renderPagetypeinfo, renderZoneinfo } from '../../src/mm/procfs.js';
 import { takeSnapshot } from '../../src/mm/show.js';
 import { ShmemInode } from '../../src/mm/shmem.js';
@@ -116,6 +116,49 @@ describe('the movable placeholders', () => {
     expect(movable.nrpages).toBe(1897);
     expect([...k.oom.tasks]).toEqual([]);
     checkUserInvariants(k);
+  });
+});
+
+describe("the settle step's compaction hints", () => {
+  // memscen's settle step ran compact_memory just before the boot snapshot. Its PB_migrate_skip
+  // bits are not in /proc but steer the later compactions, so applyState() rebuilds them by
+  // running compact_memory on a copy of the state: the migration scanner marks every pageblock
+  // it passes without isolating anything; the free scanner walks down from the zone's end past
+  // the free order-10 blocks (a block starting with a free page of pageblock order is no
+  // target) and marks the second half of each, which it scans with its stride and finds no
+  // buddy head in; the scanners meet at the first pageblock with user (LRU) pages.
+  it('are the skip bits compact_memory leaves, and the state stays as recorded', () => {
+    const state = parseHarnessRun(fixtureText('a-random.1.json'), 'a.json', 'boot');
+    expect(state.source.settled).toBe(true);
+    const { k, report } = imported(state);
+    expect(report.notes.some((n) => n.includes('skip hints'))).toBe(true);
+    const zone = k.nodes[0]!.zones[1]!;
+    const skip = (pfn: number): boolean => k.mem.getPageblockSkip(k.slot(pfn));
+    let firstLru = -1;
+    for (let pfn = zone.startPfn; pfn < zone.endPfn && firstLru < 0; pfn++) if (k.mem.flags[k.slot(pfn)]! & PG_lru) firstLru = pfn;
+    const meet = firstLru - (firstLru % PAGEBLOCK_NR_PAGES);
+    expect(meet).toBeGreaterThan(zone.startPfn);
+    for (let pfn = zone.startPfn; pfn < meet; pfn += PAGEBLOCK_NR_PAGES) expect(skip(pfn), `pageblock at 0x${pfn.toString(16)}`).toBe(true);
+    let order10 = 0;
+    for (let pfn = meet + PAGEBLOCK_NR_PAGES; pfn < zone.endPfn; pfn += PAGEBLOCK_NR_PAGES) {
+      const s = k.slot(pfn);
+      if ((k.mem.flags[s]! & PG_buddy) === 0 || k.mem.private[s] !== MAX_ORDER - 1) continue;
+      order10++;
+      expect([skip(pfn), skip(pfn + PAGEBLOCK_NR_PAGES)], `free order-10 block at 0x${pfn.toString(16)}`).toEqual([false, true]);
+    }
+    expect(order10).toBeGreaterThan(200);
+    // Nothing moved: the import checks the free lists and pageblocks against the record, and the
+    // user pages are all where the import put them.
+    expect((report.owners.find((o) => o.name === 'imported-movable') as ShmemInode).nrpages).toBe(1897);
+    checkInvariants(k.alloc);
+    checkUserInvariants(k);
+  });
+
+  it('are not rebuilt for a phase recorded without a settle step just before it', () => {
+    const state = parseHarnessRun(fixtureText('a-random.1.json'), 'a.json', 'fragmented');
+    expect(state.source.settled).toBe(false);
+    const { k } = imported(state);
+    for (let slot = 0; slot < k.mem.nrPages; slot += PAGEBLOCK_NR_PAGES) expect(k.mem.getPageblockSkip(slot)).toBe(false);
   });
 });
 

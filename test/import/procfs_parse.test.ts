@@ -50,7 +50,8 @@ describe('parseHarnessRun', () => {
     const s = BOOT;
     expect(s.format).toBe('pagelab-real-state');
     expect(s.version).toBe(1);
-    expect(s.source).toEqual({ kind: 'harness', files: ['b-pinned.1.json'], phase: 'boot', scenario: 'pinned-shmem', kernelRelease: '6.1.0-56-amd64' });
+    // The boot phase was recorded right after memscen's settle step (its info.settled).
+    expect(s.source).toEqual({ kind: 'harness', files: ['b-pinned.1.json'], phase: 'boot', scenario: 'pinned-shmem', kernelRelease: '6.1.0-56-amd64', settled: true });
     expect(s.cpus).toBe(2);
     expect(s.thp).toEqual({ configured: true, enabled: 'never', defrag: 'never' });
     expect(s.sysctl).toMatchObject({ minFreeKbytes: 3823, watermarkScaleFactor: 10, watermarkBoostFactor: 15000, lowmemReserveRatio: [256, 256, 32, 0, 0], percpuPagelistHighFraction: 0 });
@@ -70,6 +71,7 @@ describe('parseHarnessRun', () => {
   it('imports any phase and lists the phases when the one asked for is missing', () => {
     const frag = parseHarnessRun(fixtureText('a-random.1.json'), 'a.json', 'fragmented');
     expect(frag.source.phase).toBe('fragmented');
+    expect(frag.source.settled).toBe(false);
     const e = importError(() => parseHarnessRun(fixtureText('a-random.1.json'), 'a.json', 'nope'));
     expect(e.message).toBe(
       'a.json:1: phases: expected a phase named "nope" (the run has "boot", "filled", "fragmented", "hp_direct", "compacted", "hp_after_compact", "end"), found none',
