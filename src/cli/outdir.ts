@@ -2,11 +2,11 @@
  * Output directories (`--out DIR`). Every file goes into a fresh sibling directory that is
  * renamed into place only when all of them are written, so a failed run leaves no partial DIR.
  *
- * DIR is replaced whole, so pagelab only ever replaces a directory it wrote itself: each one
- * gets a marker file (OUTPUT_MARKER). An existing DIR without it (or a file) is refused, as
- * are the working directory and its ancestors, and an empty directory is the one exception
- * (nothing in it can be lost). checkOutputDir() runs these checks before any work is done,
- * writeOutputDir() again before it replaces anything.
+ * DIR is replaced whole, so pagelab only replaces a directory it wrote itself: each one gets a
+ * marker file (OUTPUT_MARKER). An existing DIR is replaced only if it has the marker or is empty
+ * (nothing in it can be lost); a file, a symlink, a directory without the marker, and the
+ * working directory and its ancestors are refused. checkOutputDir() runs these checks before any
+ * work is done, writeOutputDir() again before it replaces anything.
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
@@ -29,38 +29,39 @@ function errnoCode(e: unknown): string | undefined {
  * Throws a UsageError (naming the path and what to do) unless `dir` can be written: its parent
  * is a writable directory, and `dir` is absent, an empty directory, or a directory pagelab wrote.
  */
-export function checkOutputDir(dir: string, option = '--out'): void {
+export function checkOutputDir(dir: string): void {
+  const what = `--out ${dir}`;
   const target = resolve(dir);
   const parent = dirname(target);
   const fromTarget = relative(target, process.cwd());
   if (fromTarget === '' || (fromTarget.split(sep)[0] !== '..' && !isAbsolute(fromTarget))) {
-    throw new UsageError(`${option} ${dir}: this is the working directory or one of its parents, which pagelab would replace whole; choose another DIR`);
+    throw new UsageError(`${what}: this is the working directory or one of its parents, which pagelab would replace whole; choose another DIR`);
   }
   let parentStat;
   try {
     parentStat = statSync(parent);
   } catch {
-    throw new UsageError(`${option} ${dir}: the parent directory ${parent} does not exist; create it first or choose another DIR`);
+    throw new UsageError(`${what}: the parent directory ${parent} does not exist; create it first or choose another DIR`);
   }
-  if (!parentStat.isDirectory()) throw new UsageError(`${option} ${dir}: ${parent} is not a directory; choose another DIR`);
+  if (!parentStat.isDirectory()) throw new UsageError(`${what}: ${parent} is not a directory; choose another DIR`);
   try {
     accessSync(parent, constants.W_OK | constants.X_OK);
   } catch {
-    throw new UsageError(`${option} ${dir}: cannot create files in ${parent} (permission denied); choose another DIR`);
+    throw new UsageError(`${what}: cannot create files in ${parent} (permission denied); choose another DIR`);
   }
   let stat;
   try {
     stat = lstatSync(target);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return;
-    throw new UsageError(`${option} ${dir}: cannot inspect ${target}: ${errnoCode(e) ?? String(e)}; ${CHOOSE}`);
+    throw new UsageError(`${what}: cannot inspect ${target}: ${errnoCode(e) ?? String(e)}; ${CHOOSE}`);
   }
-  if (stat.isSymbolicLink()) throw new UsageError(`${option} ${dir}: ${target} is a symbolic link; pagelab would replace it: ${CHOOSE}`);
-  if (!stat.isDirectory()) throw new UsageError(`${option} ${dir}: ${target} exists and is not a directory; pagelab would replace it: ${CHOOSE}`);
+  if (stat.isSymbolicLink()) throw new UsageError(`${what}: ${target} is a symbolic link; pagelab would replace it: ${CHOOSE}`);
+  if (!stat.isDirectory()) throw new UsageError(`${what}: ${target} exists and is not a directory; pagelab would replace it: ${CHOOSE}`);
   const entries = readdirSync(target);
   if (entries.length > 0 && !entries.includes(OUTPUT_MARKER)) {
     throw new UsageError(
-      `${option} ${dir}: ${target} exists and was not written by pagelab (no ${OUTPUT_MARKER} in it); pagelab replaces DIR whole: ${CHOOSE}`,
+      `${what}: ${target} exists and was not written by pagelab (no ${OUTPUT_MARKER} in it); pagelab replaces DIR whole: ${CHOOSE}`,
     );
   }
 }
@@ -79,8 +80,8 @@ async function makeTempDir(target: string): Promise<string> {
 }
 
 /** Write `files` (flat names) and the marker into `dir`, atomically, replacing a previous pagelab DIR. */
-export async function writeOutputDir(dir: string, files: Record<string, string>, option = '--out'): Promise<void> {
-  checkOutputDir(dir, option); // again: the file system may have changed while the work ran
+export async function writeOutputDir(dir: string, files: Record<string, string>): Promise<void> {
+  checkOutputDir(dir); // again: the file system may have changed while the work ran
   const target = resolve(dir);
   const tmp = await makeTempDir(target);
   try {
@@ -91,7 +92,7 @@ export async function writeOutputDir(dir: string, files: Record<string, string>,
     } catch (e) {
       if (errnoCode(e) !== 'ENOTEMPTY' && errnoCode(e) !== 'EEXIST') throw e;
       // DIR is not empty: replace it only if it is still one pagelab wrote.
-      if (!existsSync(join(target, OUTPUT_MARKER))) checkOutputDir(dir, option);
+      if (!existsSync(join(target, OUTPUT_MARKER))) checkOutputDir(dir);
       const old = `${tmp}.old`;
       await rename(target, old);
       await rename(tmp, target);
