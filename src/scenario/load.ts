@@ -27,7 +27,7 @@ import { machineConfigFromState } from '../import/build.js';
 import { type RealState, parseHarnessRun, parseRealStateJson } from '../import/procfs_parse.js';
 import { InputError } from '../machine/input_error.js';
 import { formatDuration } from './units.js';
-import { RUN_METRICS, expectedMetric, metricWorkload } from './metrics.js';
+import { ALL_RUN_METRICS, expectedMetric, metricWorkload } from './metrics.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -560,8 +560,8 @@ export function parseScenario(
   // exists is known only after a run: see missingMetrics()).
   const workloadNames = [...nameIndex.keys()];
   doc.metrics.forEach((metric, i) => {
-    if (RUN_METRICS.includes(metric) || metricWorkload(metric, workloadNames) !== undefined) return;
-    const hint = suggestKey(metric, RUN_METRICS);
+    if (ALL_RUN_METRICS.includes(metric) || metricWorkload(metric, workloadNames) !== undefined) return;
+    const hint = suggestKey(metric, ALL_RUN_METRICS);
     issues.push({
       path: ['metrics', i],
       expected: expectedMetric(workloadNames),

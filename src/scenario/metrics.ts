@@ -48,7 +48,15 @@ export const RUN_METRICS: readonly string[] = [
   'swap_bytes',
   'sim_seconds',
   'sim_events',
+  'compaction_ms',
+  'compaction_stall_ms',
 ].sort();
+
+/** Runner figures only some runs have: a rate needs attempts (thp_fault_alloc + thp_fault_fallback > 0). */
+export const OPTIONAL_RUN_METRICS: readonly string[] = ['thp_fault_success_rate'];
+
+/** Every name the runner may report, for checking `metrics:`. */
+export const ALL_RUN_METRICS: readonly string[] = [...RUN_METRICS, ...OPTIONAL_RUN_METRICS].sort();
 
 /** The workload a metric name belongs to (`frag` for `frag.hugepages_after`), if it names one of `workloads`. */
 export function metricWorkload(metric: string, workloads: readonly string[]): string | undefined {
@@ -61,7 +69,7 @@ export function metricWorkload(metric: string, workloads: readonly string[]): st
 /** What a `metrics:` entry must be, for error messages. */
 export function expectedMetric(workloads: readonly string[]): string {
   const counters = workloads.length > 0 ? `, or a workload counter <workload>.<counter> (workloads: ${workloads.join(', ')})` : '';
-  return `a summary metric: one of ${RUN_METRICS.join(', ')}${counters}`;
+  return `a summary metric: one of ${ALL_RUN_METRICS.join(', ')}${counters}`;
 }
 
 /** A `metrics:` entry that no finished run reported. */

@@ -418,6 +418,20 @@ function dmesg(timeNs: number, text: string): string {
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
+interface CompactionTimes {
+  /** compact_zone() time of every caller (the cost model's; src/mm/compaction_cost.ts). */
+  allNs: number;
+  /** The part charged to tasks other than kcompactd: direct compaction stalls. */
+  directNs: number;
+}
+
+function compactionTimes(k: Kernel): CompactionTimes {
+  const stall = k.compaction.stall;
+  let directNs = 0;
+  for (const t of stall.byTask.values()) if (!t.comm.startsWith('kcompactd')) directNs += t.ns;
+  return { allNs: stall.compactionNs, directNs };
+}
+
 /**
  * Success rates from workload counters: `P.success_rate` for counters `P.success`/`P.fail`,
  * and `P.alloc_success_rate` for `P.allocs`/`P.alloc_fail`.
@@ -510,6 +524,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
   const recorder = new RunRecorder(k, run.traceEvents, opts.traceBufferEntries ?? TRACE_BUFFER_ENTRIES);
   const startEvents = Float64Array.from(k.alloc.events.values);
   const startStalls = allocstall(k);
+  const startCompaction = compactionTimes(k);
   for (const s of started) s.workload.start(s.ctx);
 
   const q = k.clock;
@@ -522,7 +537,7 @@ function* simulate(scenario: Scenario, variantName: string, seed: number, opts: 
   let budget = checkEvery;
   const workloads = started.map((s) => s.workload);
   const finished = (nowNs: number, samples: Sample[], snaps: ProcSnapshot[], partialOfNs?: number): RunResult =>
-    buildResult({ run, seed, k, workloads, recorder, counters, startEvents, startStalls, events, series: samples, snapshots: snaps, nowNs, partialOfNs });
+    buildResult({ run, seed, k, workloads, recorder, counters, startEvents, startStalls, startCompaction, events, series: samples, snapshots: snaps, nowNs, partialOfNs });
   const view: RunView = {
     k,
     workloads,
@@ -572,6 +587,7 @@ interface ResultParts {
   counters: RunCounters;
   startEvents: Float64Array;
   startStalls: number;
+  startCompaction: CompactionTimes;
   events: number;
   series: Sample[];
   snapshots: ProcSnapshot[];
@@ -583,7 +599,7 @@ interface ResultParts {
 
 /** The RunResult of a run up to `nowNs`, read-only on the model (OOM instants join a copy of the spans). */
 function buildResult(p: ResultParts): RunResult {
-  const { run, seed, k, recorder, counters, startEvents, startStalls, events, series, snapshots } = p;
+  const { run, seed, k, recorder, counters, startEvents, startStalls, startCompaction, events, series, snapshots } = p;
   // OOM reports and instants.
   const oomReports: string[] = [];
   const spans = [...recorder.spans, ...recorder.unfinishedSpans(p.nowNs)];
@@ -615,6 +631,12 @@ function buildResult(p: ResultParts): RunResult {
   metrics['oom_kills'] = kills;
   metrics['oom_kills_premature'] = premature;
   metrics['first_premature_oom_s'] = firstPremature;
+  const thpOk = metrics['thp_fault_alloc']!;
+  const thpAll = thpOk + metrics['thp_fault_fallback']!;
+  if (thpAll > 0) metrics['thp_fault_success_rate'] = round6(thpOk / thpAll);
+  const times = compactionTimes(k);
+  metrics['compaction_ms'] = round6((times.allNs - startCompaction.allNs) / 1e6);
+  metrics['compaction_stall_ms'] = round6((times.directNs - startCompaction.directNs) / 1e6);
   const last = series[series.length - 1]!;
   metrics['free_pages_end'] = last.vmstat['nr_free_pages']!;
   metrics['free_pages_min'] = series.reduce((m, s) => Math.min(m, s.vmstat['nr_free_pages']!), Infinity);

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/load.js';
 import { RunAborted, SERIES_VMSTAT_NAMES, runScenario, runScenarioAsync, type RunView } from '../../src/scenario/runner.js';
-import { RUN_METRICS } from '../../src/scenario/metrics.js';
+import { OPTIONAL_RUN_METRICS, RUN_METRICS } from '../../src/scenario/metrics.js';
 import { SMALL_MACHINE, useTestWorkloadKinds } from './helpers.js';
 
 useTestWorkloadKinds();
@@ -194,8 +194,20 @@ describe('runScenario', () => {
     expect(r.summary['memmap_bytes']).toBeGreaterThan(16384 * 29);
     // The estimate covers the memmap (exactly: typed arrays) and the rest of the model.
     expect(r.summary['model_bytes']).toBeGreaterThan(r.summary['memmap_bytes']!);
-    // The runner's own figures are exactly RUN_METRICS (the loader checks `metrics:` against it).
-    expect(keys.filter((k) => !k.includes('.'))).toEqual(RUN_METRICS);
+    // The runner's own figures are exactly RUN_METRICS (the loader checks `metrics:` against it),
+    // and the THP success rate exactly when there were THP faults.
+    expect(keys.filter((k) => !k.includes('.') && !OPTIONAL_RUN_METRICS.includes(k))).toEqual(RUN_METRICS);
+    const thp = r.summary['thp_fault_alloc']! + r.summary['thp_fault_fallback']!;
+    expect(r.summary['thp_fault_success_rate']).toBe(thp > 0 ? Math.round((r.summary['thp_fault_alloc']! / thp) * 1e6) / 1e6 : undefined);
+    // Compaction's modelled time is the length of its slices; compact_memory ran as the test's
+    // task, so part of it is a stall of a task other than kcompactd.
+    const compactionTracks = ['direct compaction', 'kcompactd', 'proactive and manual compaction'];
+    const sliceNs = r.spans.filter((sp) => compactionTracks.includes(sp.track ?? '')).reduce((t, sp) => t + sp.durNs, 0);
+    expect(r.summary['compaction_ms']).toBeGreaterThan(0);
+    expect(r.summary['compaction_ms']).toBeCloseTo(sliceNs / 1e6, 5);
+    expect(r.summary['compaction_stall_ms']).toBeGreaterThan(0);
+    expect(r.summary['compaction_stall_ms']).toBeLessThanOrEqual(r.summary['compaction_ms']!);
+
     expect(r.summary['free_pages_end']).toBe(r.series[r.series.length - 1]!.vmstat['nr_free_pages']);
     expect(r.summary['churn0.allocs']).toBeGreaterThan(0);
   });
