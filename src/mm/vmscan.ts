@@ -30,7 +30,7 @@ import { showGfpFlags } from '../trace/gfp_names.js';
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
 export const MAX_RECLAIM_RETRIES = 16;
-/** kswapd_try_to_sleep()'s first, short sleep: HZ/10 (Debian's HZ is 250), 100 ms. */
+/** kswapd_try_to_sleep()'s first, short sleep: schedule_timeout(HZ/10), 100 ms. */
 export const KSWAPD_NAP_NS = 100_000_000;
 /** DEFAULT_SEEKS, SHRINK_BATCH */
 export const DEFAULT_SEEKS = 2;
