@@ -30,11 +30,15 @@ export function groupRuns(runs: readonly HarnessRun[]): HarnessRun[][] {
 }
 
 /** Mirror every run of a group (seed 1: memscen's own seed comes from the run's parameters). */
-export function fidelityGroup(runs: readonly HarnessRun[], onRun?: (file: string) => void): FidelityGroup {
-  const results: RunResult[] = runs.map((run) => {
+export async function fidelityGroup(runs: readonly HarnessRun[], onRun?: (file: string) => void): Promise<FidelityGroup> {
+  const results: RunResult[] = [];
+  for (const run of runs) {
     onRun?.(run.file);
-    return runScenario(mirrorScenario(run), 'mirror', 1);
-  });
+    results.push(runScenario(mirrorScenario(run), 'mirror', 1));
+    // Each mirror is seconds of CPU: let the event loop breathe between them (a progress bar,
+    // a worker's messages).
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
   return { scenario: runs[0]!.scenario, params: runs[0]!.params, files: runs.map((r) => r.file), metrics: compareRuns(runs, results) };
 }
 

@@ -293,10 +293,10 @@ describe('the per-phase list of misses', () => {
 });
 
 describe('fidelityGroup', () => {
-  it('is deterministic', () => {
+  it('is deterministic', async () => {
     const runs = [read('c-oom.1.json')];
-    const a = fidelityGroup(runs);
-    const b = fidelityGroup(runs);
+    const a = await fidelityGroup(runs);
+    const b = await fidelityGroup(runs);
     expect(JSON.stringify(b.metrics)).toBe(JSON.stringify(a.metrics));
   });
 });

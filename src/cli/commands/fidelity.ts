@@ -70,17 +70,19 @@ function fixtureFiles(dir: string): string[] {
 }
 
 /** Mirror the groups, one progress line per run on `progress`. */
-function mirrorGroups(runs: HarnessRun[], progress: Writer): FidelityGroup[] {
+async function mirrorGroups(runs: HarnessRun[], progress: Writer): Promise<FidelityGroup[]> {
   const total = runs.length;
   let done = 0;
-  return groupRuns(runs).map((g) => {
+  const groups: FidelityGroup[] = [];
+  for (const g of groupRuns(runs)) {
     try {
-      return fidelityGroup(g, (file) => progress.write(`pagelab fidelity: mirroring ${basename(file)} (${++done}/${total})\n`));
+      groups.push(await fidelityGroup(g, (file) => progress.write(`pagelab fidelity: mirroring ${basename(file)} (${++done}/${total})\n`)));
     } catch (e) {
       if (e instanceof ImportError) throw new UsageError(e.message);
       throw e;
     }
-  });
+  }
+  return groups;
 }
 
 /** Replace the report between the markers of `doc` (or append it), atomically. */
@@ -132,7 +134,7 @@ export async function fidelityCommand(opts: FidelityOptions, out: Writer = proce
       writeAtomically(target, mirrorScenarioYaml(run, rel));
       progress.write(`pagelab fidelity: wrote the mirror scenario ${opts.scenarioOut} (pagelab run ${opts.scenarioOut})\n`);
     }
-    const groups = mirrorGroups([run], progress);
+    const groups = await mirrorGroups([run], progress);
     out.write(opts.json ? groupsJson(groups) : groupText(groups[0]!));
     return groups;
   }
@@ -152,7 +154,7 @@ export async function fidelityCommand(opts: FidelityOptions, out: Writer = proce
   }
   if (opts.record) record(fixtureFiles(dir), harness, progress);
   const runs = fixtureFiles(dir).map(readRun);
-  const groups = mirrorGroups(runs, progress);
+  const groups = await mirrorGroups(runs, progress);
   if (opts.json) {
     out.write(groupsJson(groups));
   } else {
