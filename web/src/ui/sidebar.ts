@@ -38,9 +38,12 @@ export function installSidebar(layout: HTMLElement, sidebar: HTMLElement, splitt
     if (save) store(WIDTH_KEY, String(w));
   };
   const current = (): number => sidebar.getBoundingClientRect().width;
+  const saved = (): number => {
+    const w = Number(load(WIDTH_KEY));
+    return Number.isFinite(w) && w > 0 ? w : DEFAULT_PX;
+  };
   splitter.setAttribute('aria-valuemin', String(MIN_PX));
-  const saved = Number(load(WIDTH_KEY));
-  setWidth(Number.isFinite(saved) && saved > 0 ? saved : DEFAULT_PX, false);
+  setWidth(saved(), false);
 
   splitter.addEventListener('pointerdown', (e) => {
     e.preventDefault();
@@ -73,7 +76,7 @@ export function installSidebar(layout: HTMLElement, sidebar: HTMLElement, splitt
   });
 
   // A narrower window keeps room for the maps (the saved width comes back when it is wide again).
-  window.addEventListener('resize', () => setWidth(Number(load(WIDTH_KEY)) || DEFAULT_PX, false));
+  window.addEventListener('resize', () => setWidth(saved(), false));
 
   if (load(EXPLAIN_KEY) === '1') explain.open = false;
   explain.addEventListener('toggle', () => store(EXPLAIN_KEY, explain.open ? '0' : '1'));
