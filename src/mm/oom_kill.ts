@@ -135,8 +135,14 @@ export class OomKiller {
     if (freed > 0) return true;
     // A GFP_NOFS allocation does not kill: pretend progress and let it retry or fail.
     if (oc.gfp && (oc.gfp & __GFP_FS) === 0) return true;
-    // oom_evaluate_task(): a victim not yet reaped aborts the selection; wait for it.
-    if (this.victims.size > 0) return true;
+    // oom_evaluate_task(): a victim not yet reaped aborts the selection; wait for it. The
+    // caller retries after schedule_timeout_killable(), by when the oom_reaper kthread has freed
+    // a victim that is not the current task: do that now (the model has no concurrency, and a
+    // victim whose reap waits for the next clock event would make this loop forever).
+    if (this.victims.size > 0) {
+      for (const v of [...this.victims]) if (v.pid !== this.k.current.pid) this.reap(v);
+      return true;
+    }
     const totalPages = this.totalPages();
     const victim = this.selectBadProcess(totalPages);
     const freePages = this.eligibleFree(oc);
@@ -154,8 +160,11 @@ export class OomKiller {
     // The oom_reaper frees the victim's memory. The current task is still running the call
     // that allocates (it gets ALLOC_OOM access to the reserves meanwhile), so its own memory is
     // reaped on the next clock event; any other task's is reaped now.
-    if (victim.pid === this.k.current.pid) this.k.clock.scheduleAfter(0, () => this.reap(victim));
-    else this.reap(victim);
+    if (victim.pid === this.k.current.pid) {
+      this.k.clock.scheduleAfter(0, () => {
+        if (this.victims.has(victim)) this.reap(victim);
+      });
+    } else this.reap(victim);
     return true;
   }
 

@@ -189,6 +189,35 @@ describe('victim selection (select_bad_process, oom_badness)', () => {
     checkInvariants(k.alloc);
   });
 
+  it('a victim still pending (killed during its own allocation, reaped on the next event) is reaped by the next task to reach the killer, which then retries', () => {
+    const k = machine();
+    const hog = addTask(k, new Task(k, 200, 'hog'), 1000);
+    const other = addTask(k, new Task(k, 201, 'other'), 10);
+    give(k, other, Infinity);
+    k.setCurrent({ pid: hog.pid, comm: hog.comm, oomScoreAdj: 0 });
+    expect(k.oom.outOfMemory({ gfp: GFP_KERNEL, order: 0, highestZoneidx: ZoneType.NORMAL })).toBe(true);
+    expect(other.killed).toBe(true); // the bigger one; not current, so reaped at once
+    expect(k.oom.victims.size).toBe(0);
+    // Now the hog kills itself: it is current, so its memory goes on the next clock event...
+    give(k, hog, Infinity);
+    k.oom.tasks.add(other); // (a stand-in comes back, smaller than the hog)
+    other.killed = false;
+    expect(k.oom.outOfMemory({ gfp: GFP_KERNEL, order: 0, highestZoneidx: ZoneType.NORMAL })).toBe(true);
+    expect(k.oom.victims.has(hog)).toBe(true);
+    expect(hog.killed).toBe(false);
+    // ...unless another task (a kworker) reaches out_of_memory() first, at the same time: it
+    // waits for the pending victim, whose reaper has run by the time it retries. No second kill.
+    k.setCurrent({ pid: 300, comm: 'kworker', oomScoreAdj: 0 });
+    const kills = k.alloc.events.get(VmEvent.OOM_KILL);
+    expect(k.oom.outOfMemory({ gfp: GFP_KERNEL, order: 0, highestZoneidx: ZoneType.NORMAL })).toBe(true);
+    expect(hog.killed).toBe(true);
+    expect(k.oom.victims.size).toBe(0);
+    expect(k.alloc.events.get(VmEvent.OOM_KILL)).toBe(kills);
+    k.clock.runUntil(k.clock.now + 1); // the hog's own scheduled reap finds it done
+    expect(k.oom.victims.size).toBe(0);
+    checkInvariants(k.alloc);
+  });
+
   it('a tie goes to the task found later (points < chosen_points skips, equal replaces)', () => {
     const k = machine();
     const first = addTask(k, new Task(k, 200, 'first'), 3000);
