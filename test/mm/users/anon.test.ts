@@ -48,6 +48,16 @@ function fragment(): number[] {
   return kept;
 }
 
+/** What `fn` throws (null if nothing). */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return null;
+}
+
 describe('anonymous faults', () => {
   it('a write fault maps a new movable page: anon, swapbacked, inactive anon, counters', () => {
     const start = mmap(k, mm, 10, { nohugepage: true });
@@ -112,12 +122,7 @@ describe('anonymous faults', () => {
 
   it('running out of memory OOM-kills the faulting task: its touch stops there with OomKilledError', () => {
     const start = mmap(k, mm, 1 << 15, { nohugepage: true });
-    let err: unknown = null;
-    try {
-      touch(k, mm, start, 1 << 15, true);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => touch(k, mm, start, 1 << 15, true));
     expect(err).toBeInstanceOf(OomKilledError);
     expect((err as MmError).code).toBe(-EINTR);
     expect(k.oom.events.map((e) => e.victim?.pid)).toEqual([101]);
@@ -140,12 +145,7 @@ describe('anonymous faults', () => {
   it('a task the OOM killer may not kill gets -ENOMEM, with the faulted pages kept', () => {
     mm.oomScoreAdj = OOM_SCORE_ADJ_MIN;
     const start = mmap(k, mm, 1 << 15, { nohugepage: true });
-    let err: unknown = null;
-    try {
-      touch(k, mm, start, 1 << 15, true);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => touch(k, mm, start, 1 << 15, true));
     expect(err).toBeInstanceOf(MmError);
     expect((err as MmError).code).toBe(-ENOMEM);
     expect(k.oom.events.every((e) => e.victim === null)).toBe(true);
