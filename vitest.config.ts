@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     setupFiles: ['test/setup/fast-check.ts'],
+    globalSetup: ['test/setup/global.ts'],
   },
 });
